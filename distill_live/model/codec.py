@@ -1,0 +1,436 @@
+"""The codec: a VQ-VAE that turns 48 kHz mono audio into discrete codes and back.
+
+* Encoder: log-mel frames at a quarter of the code hop, stacked per code frame, then a small
+  ConvNeXt stack at the code frame rate (``sample_rate / hop`` frames a second).
+* Quantiser: residual vector quantisation, ``n_codebooks`` codebooks of ``codebook_size``
+  entries, updated by exponential moving averages, initialised by k-means on the first batch,
+  with dead codes restarted from the batch, and quantiser dropout in training.
+* Decoder (fast on a CPU, in the style of Vocos): a ConvNeXt stack at the code frame rate,
+  then a head predicting ``istft_sub`` complex STFT frames per code frame (log-magnitude and
+  phase), and an overlap-add inverse FFT. No transposed convolutions at the audio rate.
+
+The decoder has no absolute-position dependence (zero-padded non-causal convolutions,
+per-frame layer norms), so a window of frames decoded with :attr:`Codec.decoder_context`
+frames of context on each side equals the same frames of a whole-sequence decode.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "CodecConfig",
+    "CodecOutput",
+    "Codec",
+    "Encoder",
+    "Decoder",
+    "ResidualVQ",
+    "mel_filterbank",
+]
+
+
+@dataclass
+class CodecConfig:
+    """Everything that fixes the codec's shapes. Stored in the model file's header."""
+
+    sample_rate: int = 48000
+    hop: int = 1024  # audio samples per code frame (46.875 frames/s at 48 kHz)
+    n_codebooks: int = 8
+    codebook_size: int = 256
+    latent_dim: int = 64  # dimension of the quantised latent and of every codebook
+    # encoder
+    enc_n_fft: int = 2048
+    enc_sub: int = 4  # log-mel frames per code frame (their hop is hop // enc_sub)
+    enc_n_mels: int = 128
+    enc_dim: int = 192
+    enc_layers: int = 3
+    enc_kernel: int = 7
+    # decoder
+    dec_dim: int = 256
+    dec_layers: int = 6
+    dec_kernel: int = 3  # depthwise kernel of the decoder blocks (sets decoder_context)
+    dec_in_kernel: int = 3
+    mlp_mult: int = 3
+    istft_n_fft: int = 2048
+    istft_sub: int = 1  # STFT frames per code frame (their hop is hop // istft_sub)
+    # quantiser training
+    ema_decay: float = 0.99
+    dead_fraction: float = 0.05  # restart a code hit less than this x the mean rate
+    quantizer_dropout: float = 0.5  # fraction of items trained with fewer codebooks
+
+    @classmethod
+    def tiny(cls) -> CodecConfig:
+        """A very small codec for tests: fast to build, train and decode."""
+        return cls(
+            hop=256,
+            n_codebooks=2,
+            codebook_size=16,
+            latent_dim=16,
+            enc_n_fft=512,
+            enc_sub=4,
+            enc_n_mels=32,
+            enc_dim=32,
+            enc_layers=1,
+            dec_dim=32,
+            dec_layers=2,
+            mlp_mult=2,
+            istft_n_fft=512,
+            istft_sub=2,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CodecConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(
+                f"unknown codec config keys {sorted(unknown)}; expected {sorted(known)}"
+            )
+        return cls(**d)
+
+    def validate(self) -> None:
+        if self.hop % self.enc_sub or self.hop % self.istft_sub:
+            raise ValueError(f"hop {self.hop} must be divisible by enc_sub and istft_sub")
+        hop_s = self.hop // self.istft_sub
+        if self.istft_n_fft % hop_s or self.istft_n_fft // hop_s < 2 or hop_s % 2:
+            raise ValueError(
+                f"istft_n_fft {self.istft_n_fft} must be an even multiple (>= 2x) of the "
+                f"STFT hop {hop_s}"
+            )
+        if self.dec_kernel % 2 == 0 or self.dec_in_kernel % 2 == 0 or self.enc_kernel % 2 == 0:
+            raise ValueError("convolution kernels must be odd")
+
+
+class CodecOutput(NamedTuple):
+    audio: Tensor  # (B, T) reconstruction
+    codes: Tensor  # (B, K, F) long
+    commit_loss: Tensor  # scalar
+    latent: Tensor  # (B, D, F) encoder output before quantisation
+
+
+def _hz_to_mel(f: Tensor) -> Tensor:
+    return 2595.0 * torch.log10(1.0 + f / 700.0)
+
+
+def _mel_to_hz(m: Tensor) -> Tensor:
+    return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+
+
+def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float = 0.0) -> Tensor:
+    """Triangular HTK mel filters, (n_mels, n_fft // 2 + 1), each normalised to unit area."""
+    n_bins = n_fft // 2 + 1
+    freqs = torch.linspace(0, sample_rate / 2, n_bins, dtype=torch.float64)
+    mels = torch.linspace(
+        float(_hz_to_mel(torch.tensor(fmin))),
+        float(_hz_to_mel(torch.tensor(sample_rate / 2))),
+        n_mels + 2,
+        dtype=torch.float64,
+    )
+    hz = _mel_to_hz(mels)
+    lower, center, upper = hz[:-2, None], hz[1:-1, None], hz[2:, None]
+    up = (freqs[None] - lower) / (center - lower)
+    down = (upper - freqs[None]) / (upper - center)
+    fb = torch.clamp(torch.minimum(up, down), min=0.0)
+    # a filter narrower than one bin would be empty: give it its nearest bin
+    empty = fb.sum(1) == 0
+    if empty.any():
+        nearest = torch.round(center[:, 0] / (sample_rate / n_fft)).long().clamp(0, n_bins - 1)
+        fb[empty, nearest[empty]] = 1.0
+    fb = fb / fb.sum(1, keepdim=True)
+    return fb.float()
+
+
+class ConvNeXtBlock(nn.Module):
+    """Depthwise conv → layer norm → MLP → scaled residual, on (B, C, T)."""
+
+    def __init__(self, dim: int, kernel: int, mult: int, layer_scale: float = 0.1) -> None:
+        super().__init__()
+        self.dwconv = nn.Conv1d(dim, dim, kernel, padding=kernel // 2, groups=dim)
+        self.norm = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, dim * mult)
+        self.fc2 = nn.Linear(dim * mult, dim)
+        self.gamma = nn.Parameter(torch.full((dim,), layer_scale))
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, C, T) → (B, C, T)
+        y = self.dwconv(x).transpose(1, 2)  # (B, T, C)
+        y = self.fc2(F.gelu(self.fc1(self.norm(y))))
+        return x + (self.gamma * y).transpose(1, 2)
+
+
+class Encoder(nn.Module):
+    """Audio (B, T) → latent (B, D, T // hop)."""
+
+    def __init__(self, c: CodecConfig) -> None:
+        super().__init__()
+        self.c = c
+        self.mel_hop = c.hop // c.enc_sub
+        self.register_buffer("window", torch.hann_window(c.enc_n_fft), persistent=False)
+        self.register_buffer(
+            "mel_fb", mel_filterbank(c.sample_rate, c.enc_n_fft, c.enc_n_mels), persistent=False
+        )
+        self.conv_in = nn.Conv1d(c.enc_n_mels * c.enc_sub, c.enc_dim, 3, padding=1)
+        self.blocks = nn.ModuleList(
+            ConvNeXtBlock(c.enc_dim, c.enc_kernel, c.mlp_mult) for _ in range(c.enc_layers)
+        )
+        self.norm = nn.LayerNorm(c.enc_dim)
+        self.proj = nn.Linear(c.enc_dim, c.latent_dim)
+
+    def features(self, audio: Tensor) -> Tensor:  # (B, T) → (B, n_mels * sub, F)
+        c = self.c
+        n_frames = audio.shape[-1] // c.hop
+        spec = torch.stft(
+            audio.float(),
+            c.enc_n_fft,
+            self.mel_hop,
+            window=self.window,
+            center=True,
+            pad_mode="constant",
+            return_complex=True,
+        ).abs()  # (B, bins, T // mel_hop + 1)
+        mel = torch.log(torch.clamp(self.mel_fb @ spec, min=1e-5))  # (B, M, S)
+        mel = (mel + 5.0) / 4.0
+        mel = mel[:, :, : n_frames * c.enc_sub]
+        b, m, _ = mel.shape
+        mel = mel.reshape(b, m, n_frames, c.enc_sub).permute(0, 1, 3, 2)  # (B, M, sub, F)
+        return mel.reshape(b, m * c.enc_sub, n_frames)
+
+    def forward(self, audio: Tensor) -> Tensor:  # (B, T) → (B, D, F)
+        x = self.conv_in(self.features(audio))
+        for block in self.blocks:
+            x = block(x)
+        return self.proj(self.norm(x.transpose(1, 2))).transpose(1, 2)
+
+
+class Decoder(nn.Module):
+    """Embeddings (B, D, F) → audio (B, F * hop) through an overlap-add inverse FFT."""
+
+    def __init__(self, c: CodecConfig) -> None:
+        super().__init__()
+        self.c = c
+        self.n_fft = c.istft_n_fft
+        self.hop_s = c.hop // c.istft_sub
+        self.n_bins = self.n_fft // 2 + 1
+        self.register_buffer(
+            "window", torch.hann_window(self.n_fft, periodic=True), persistent=False
+        )
+        # the periodic Hann windows at this hop sum to a constant: n_fft / (2 * hop_s)
+        self.ola_gain = self.n_fft / (2 * self.hop_s)
+        self.conv_in = nn.Conv1d(
+            c.latent_dim, c.dec_dim, c.dec_in_kernel, padding=c.dec_in_kernel // 2
+        )
+        self.blocks = nn.ModuleList(
+            ConvNeXtBlock(c.dec_dim, c.dec_kernel, c.mlp_mult) for _ in range(c.dec_layers)
+        )
+        self.norm = nn.LayerNorm(c.dec_dim)
+        self.head = nn.Linear(c.dec_dim, c.istft_sub * 2 * self.n_bins)
+        with torch.no_grad():
+            # start quiet: small log-magnitudes
+            self.head.bias.view(c.istft_sub, 2, self.n_bins)[:, 0] = -2.0
+
+    @property
+    def context(self) -> int:
+        """Code frames of context needed on each side for an exact windowed decode."""
+        c = self.c
+        conv = c.dec_in_kernel // 2 + c.dec_layers * (c.dec_kernel // 2)
+        overlap = (self.n_fft - self.hop_s) // 2  # samples a segment reaches past its hop
+        return conv + math.ceil(overlap / c.hop)
+
+    def spectrum(self, emb: Tensor) -> Tensor:  # (B, D, F) → complex (B, F * sub, bins)
+        c = self.c
+        x = self.conv_in(emb)
+        for block in self.blocks:
+            x = block(x)
+        y = self.head(self.norm(x.transpose(1, 2)))  # (B, F, sub * 2 * bins)
+        b, f, _ = y.shape
+        y = y.reshape(b, f * c.istft_sub, 2, self.n_bins)
+        mag = torch.exp(torch.clamp(y[:, :, 0], max=12.0))  # no low clamp: loud tones reach ~1e3
+        phase = y[:, :, 1]
+        return torch.polar(mag, phase)
+
+    def forward(self, emb: Tensor) -> Tensor:  # (B, D, F) → (B, F * hop)
+        n_frames = emb.shape[-1]
+        spec = self.spectrum(emb)  # (B, J, bins)
+        seg = torch.fft.irfft(spec, n=self.n_fft) * self.window  # (B, J, n_fft)
+        n_seg = seg.shape[1]
+        length = (n_seg - 1) * self.hop_s + self.n_fft
+        out = F.fold(
+            seg.transpose(1, 2),  # (B, n_fft, J)
+            output_size=(1, length),
+            kernel_size=(1, self.n_fft),
+            stride=(1, self.hop_s),
+        )[:, 0, 0]  # (B, length)
+        # segment j is centred on (j + 1/2) * hop_s
+        start = self.n_fft // 2 - self.hop_s // 2
+        return out[:, start : start + n_frames * self.c.hop] / self.ola_gain
+
+
+class ResidualVQ(nn.Module):
+    """Residual vector quantiser with EMA codebooks, k-means init and dead-code restarts."""
+
+    def __init__(self, c: CodecConfig) -> None:
+        super().__init__()
+        self.c = c
+        k, v, d = c.n_codebooks, c.codebook_size, c.latent_dim
+        self.register_buffer("embed", torch.randn(k, v, d) * 0.1)  # (K, V, D)
+        self.register_buffer("cluster_size", torch.zeros(k, v))  # EMA of hits per step
+        self.register_buffer("embed_sum", torch.zeros(k, v, d))
+        self.register_buffer("initialized", torch.zeros((), dtype=torch.long))
+
+    @staticmethod
+    def _nearest(x: Tensor, embed: Tensor) -> Tensor:  # (N, D), (V, D) → (N,)
+        dist = (x * x).sum(1, keepdim=True) - 2 * x @ embed.t() + (embed * embed).sum(1)[None]
+        return dist.argmin(1)
+
+    @torch.no_grad()
+    def _kmeans_init(self, k: int, x: Tensor, iters: int = 10) -> None:
+        v = self.c.codebook_size
+        idx = torch.randint(0, x.shape[0], (v,), device=x.device)
+        centers = x[idx] + 1e-3 * torch.randn(v, x.shape[1], device=x.device)
+        for _ in range(iters):
+            assign = self._nearest(x, centers)
+            counts = torch.bincount(assign, minlength=v).float()
+            sums = torch.zeros_like(centers).index_add_(0, assign, x)
+            filled = counts > 0
+            centers[filled] = sums[filled] / counts[filled, None]
+            # empty clusters take random points
+            n_empty = int((~filled).sum())
+            if n_empty:
+                centers[~filled] = x[torch.randint(0, x.shape[0], (n_empty,), device=x.device)]
+        self.embed[k] = centers
+        rate = x.shape[0] / v
+        self.cluster_size[k] = rate
+        self.embed_sum[k] = centers * rate
+
+    @torch.no_grad()
+    def _ema_update(self, k: int, x: Tensor, idx: Tensor) -> None:
+        c = self.c
+        v = c.codebook_size
+        d = c.ema_decay
+        counts = torch.bincount(idx, minlength=v).float()
+        sums = torch.zeros(v, x.shape[1], device=x.device).index_add_(0, idx, x)
+        self.cluster_size[k].mul_(d).add_(counts, alpha=1 - d)
+        self.embed_sum[k].mul_(d).add_(sums, alpha=1 - d)
+        n = self.cluster_size[k].sum()
+        smoothed = (self.cluster_size[k] + 1e-5) / (n + v * 1e-5) * n
+        self.embed[k] = self.embed_sum[k] / smoothed[:, None]
+        # restart dead codes from this batch's residuals
+        rate = x.shape[0] / v
+        dead = self.cluster_size[k] < c.dead_fraction * rate
+        n_dead = int(dead.sum())
+        if n_dead and x.shape[0] > 0:
+            pick = x[torch.randint(0, x.shape[0], (n_dead,), device=x.device)]
+            self.embed[k][dead] = pick
+            self.cluster_size[k][dead] = rate
+            self.embed_sum[k][dead] = pick * rate
+
+    def forward(self, z: Tensor, n_active: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        """Quantise latents (B, D, F). Returns (quantised (B, D, F), codes (B, K, F), commit loss).
+
+        ``n_active`` (B,) is how many codebooks each item uses (quantiser dropout); the codes
+        of all codebooks are returned regardless. EMA updates happen in training mode only.
+        """
+        b, d, f = z.shape
+        x = z.transpose(1, 2).reshape(b * f, d)  # (N, D)
+        if n_active is None:
+            mask_items = torch.ones(b, self.c.n_codebooks, dtype=torch.bool, device=z.device)
+        else:
+            ks = torch.arange(self.c.n_codebooks, device=z.device)
+            mask_items = ks[None] < n_active[:, None]  # (B, K)
+        mask = mask_items.repeat_interleave(f, dim=0)  # (N, K)
+        if self.training and int(self.initialized) == 0:
+            with torch.no_grad():
+                r = x.detach().clone()
+                for k in range(self.c.n_codebooks):
+                    self._kmeans_init(k, r)
+                    r = r - self.embed[k][self._nearest(r, self.embed[k])]
+                self.initialized.fill_(1)
+        residual = x.detach()
+        quant = torch.zeros_like(x)
+        codes = []
+        for k in range(self.c.n_codebooks):
+            idx = self._nearest(residual, self.embed[k])
+            codes.append(idx)
+            q = self.embed[k][idx]  # (N, D)
+            m = mask[:, k : k + 1].to(x.dtype)
+            if self.training:
+                sel = mask[:, k]
+                self._ema_update(k, residual[sel], idx[sel])
+            quant = quant + q * m
+            residual = residual - q * m
+        commit = F.mse_loss(x, quant.detach())
+        out = x + (quant - x).detach()  # straight-through
+        codes_t = torch.stack(codes, 1).reshape(b, f, -1).permute(0, 2, 1)  # (B, K, F)
+        return out.reshape(b, f, d).transpose(1, 2), codes_t, commit
+
+    def encode(self, z: Tensor) -> Tensor:  # (B, D, F) → (B, K, F)
+        b, d, f = z.shape
+        residual = z.transpose(1, 2).reshape(b * f, d)
+        codes = []
+        for k in range(self.c.n_codebooks):
+            idx = self._nearest(residual, self.embed[k])
+            codes.append(idx)
+            residual = residual - self.embed[k][idx]
+        return torch.stack(codes, 1).reshape(b, f, -1).permute(0, 2, 1)
+
+    def lookup(self, codes: Tensor) -> Tensor:  # (B, K, F) → (B, D, F)
+        k = codes.shape[1]
+        emb = self.embed[0][codes[:, 0]]  # (B, F, D)
+        for i in range(1, k):
+            emb = emb + self.embed[i][codes[:, i]]
+        return emb.transpose(1, 2)
+
+
+class Codec(nn.Module):
+    """The VQ-VAE: ``encode`` → codes → ``codes_to_embeddings`` → ``decode``."""
+
+    def __init__(self, config: CodecConfig) -> None:
+        super().__init__()
+        config.validate()
+        self.config = config
+        self.sample_rate = config.sample_rate
+        self.hop = config.hop
+        self.n_codebooks = config.n_codebooks
+        self.codebook_size = config.codebook_size
+        self.encoder = Encoder(config)
+        self.quantizer = ResidualVQ(config)
+        self.decoder = Decoder(config)
+        self.decoder_context = self.decoder.context
+
+    def encode(self, audio: Tensor) -> Tensor:
+        """Audio (B, T) float → codes (B, K, T // hop) long."""
+        if audio.dim() == 1:
+            audio = audio[None]
+        return self.quantizer.encode(self.encoder(audio))
+
+    def codes_to_embeddings(self, codes: Tensor) -> Tensor:
+        """Codes (B, K, F) → embeddings (B, D, F); fewer than K codebooks may be given."""
+        if codes.dim() == 2:
+            codes = codes[None]
+        return self.quantizer.lookup(codes.long())
+
+    def decode(self, emb: Tensor) -> Tensor:
+        """Embeddings (B, D, F) → audio (B, F * hop) float32."""
+        return self.decoder(emb).float()
+
+    def forward(self, audio: Tensor, quantizer_dropout: bool | None = None) -> CodecOutput:
+        """Training pass: audio (B, T) → reconstruction (B, F * hop), codes, commit loss."""
+        z = self.encoder(audio)  # (B, D, F)
+        b = z.shape[0]
+        n_active = None
+        use_dropout = self.training if quantizer_dropout is None else quantizer_dropout
+        if use_dropout and self.config.quantizer_dropout > 0:
+            k = self.n_codebooks
+            n_active = torch.full((b,), k, dtype=torch.long, device=z.device)
+            drop = torch.rand(b, device=z.device) < self.config.quantizer_dropout
+            n_active[drop] = torch.randint(1, k + 1, (int(drop.sum()),), device=z.device)
+        zq, codes, commit = self.quantizer(z, n_active)
+        return CodecOutput(self.decoder(zq), codes, commit, z)
