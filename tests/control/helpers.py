@@ -1,0 +1,104 @@
+"""Helpers for the control tests: a small fake engine for unit tests of pure control logic."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from distill_live.params import PARAMS, ParamValues
+
+
+@dataclass(frozen=True)
+class Change:
+    frame: int
+    param: str
+    value: int | float
+    source: str
+
+
+class FakeEngine:
+    """The Engine's control surface, no audio: ``set`` queues, a 'generator' thread applies
+    the latest value per parameter every ``block_s`` and calls the listeners, like the real
+    engine does at block boundaries."""
+
+    def __init__(self, block_s: float = 0.005) -> None:
+        self._values = ParamValues().as_dict()
+        self._pending: dict[str, tuple[int | float, str]] = {}
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[Any], None]] = []
+        self.calls: list[tuple[str, object, str]] = []
+        self.recording: Path | None = None
+        self.models: list[object] = []
+        self.frame = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(block_s,), daemon=True)
+        self._thread.start()
+
+    def set(self, name: str, value: object, source: str = "api") -> int | float:
+        v, _ = PARAMS[name].coerce(value)
+        with self._lock:
+            self.calls.append((name, v, source))
+            self._pending[name] = (v, source)
+        return v
+
+    def get(self, name: str) -> int | float:
+        with self._lock:
+            if name in self._pending:
+                return self._pending[name][0]
+            return self._values[name]
+
+    @property
+    def params(self) -> ParamValues:
+        with self._lock:
+            return ParamValues({**self._values, **{k: v for k, (v, _) in self._pending.items()}})
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "underruns": 0,
+            "buffer_fill": 0.5,
+            "recording": None if self.recording is None else str(self.recording),
+            "frames_played": self.frame,
+        }
+
+    def record_start(self, path: Any = None) -> Path:
+        self.recording = Path(path or "take.wav")
+        return self.recording
+
+    def record_stop(self) -> Path | None:
+        p, self.recording = self.recording, None
+        return p
+
+    def switch_model(self, path: Any) -> None:
+        if str(path).endswith("missing.distill"):
+            raise FileNotFoundError(path)
+        self.models.append(path)
+
+    def add_listener(self, fn: Callable[[Any], None]) -> None:
+        self._listeners.append(fn)
+
+    def _run(self, block_s: float) -> None:
+        while not self._stop.wait(block_s):
+            self.frame += 256
+            with self._lock:
+                pending, self._pending = self._pending, {}
+                self._values.update({k: v for k, (v, _) in pending.items()})
+            for k, (v, src) in pending.items():
+                for fn in self._listeners:
+                    fn(Change(self.frame, k, v, src))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+
+def wait_until(cond: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
