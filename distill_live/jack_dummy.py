@@ -1,0 +1,133 @@
+"""A JACK server with the dummy driver: a real audio clock on machines without a sound card.
+
+Used by the test rig and the benchmarks, and handy on a headless box::
+
+    with DummyJackServer() as jack:        # jackd --no-realtime -n <unique> -d dummy ...
+        ...                                # JACK clients started now (and children) find it
+
+Entering sets ``JACK_DEFAULT_SERVER`` (so libjack, PortAudio's JACK host API and rtmidi's
+JACK API all connect to this server) and ``JACK_NO_START_SERVER=1`` (so nothing starts a
+second server by accident). Import sounddevice only after the server is up: its device list
+is frozen at import.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from types import TracebackType
+
+from .errors import DeviceError
+
+__all__ = ["DummyJackServer"]
+
+
+class DummyJackServer:
+    """Start ``jackd`` with the dummy driver under a unique server name; stop it by its pid."""
+
+    def __init__(
+        self,
+        samplerate: int = 48000,
+        period: int = 256,
+        name: str | None = None,
+        ready_timeout: float = 15.0,
+        set_env: bool = True,
+    ) -> None:
+        self.samplerate = samplerate
+        self.period = period
+        # Short: jack_lsp crashes (glibc malloc assertion) on server names of ~24 characters.
+        self.name = name or f"dl{uuid.uuid4().hex[:8]}"
+        self.ready_timeout = ready_timeout
+        self.set_env = set_env
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment variables that make JACK clients use this server."""
+        return {"JACK_DEFAULT_SERVER": self.name, "JACK_NO_START_SERVER": "1"}
+
+    def start(self) -> DummyJackServer:
+        jackd = shutil.which("jackd")
+        if jackd is None:
+            raise DeviceError(
+                "jackd not found; install it with `apt-get install jackd2` (Debian/Ubuntu)"
+            )
+        cmd = [
+            jackd,
+            "--no-realtime",
+            "-n",
+            self.name,
+            "-d",
+            "dummy",
+            "-r",
+            str(self.samplerate),
+            "-p",
+            str(self.period),
+        ]
+        env = {**os.environ, **self.env}
+        self.proc = subprocess.Popen(
+            cmd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + self.ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                raise DeviceError(f"jackd exited with code {self.proc.returncode}: {err.strip()}")
+            probe = subprocess.run(
+                ["jack_lsp", "-s", self.name], env=env, capture_output=True, timeout=10
+            )
+            if probe.returncode == 0 and b"system:playback_1" in probe.stdout:
+                break
+            time.sleep(0.1)
+        else:
+            self.stop()
+            raise DeviceError(f"jackd server {self.name!r} was not ready in {self.ready_timeout} s")
+        if self.set_env:
+            for key, value in self.env.items():
+                self._saved_env[key] = os.environ.get(key)
+                os.environ[key] = value
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
+        for key, old in self._saved_env.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+        self._saved_env.clear()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def __enter__(self) -> DummyJackServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,99 @@
+"""The command line as a user meets it: real processes, real devices, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distill_live import __version__
+from distill_live.jack_dummy import DummyJackServer
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "distill_live", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{done.stderr}"
+    assert "Traceback" not in done.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_version_and_help() -> None:
+    done = run_cli("--version")
+    assert done.returncode == 0 and __version__ in done.stdout
+    done = run_cli("--help")
+    assert done.returncode == 0
+    for command in ("play", "render", "train", "eval", "info", "devices"):
+        assert command in done.stdout
+
+
+def test_console_script_is_installed() -> None:
+    exe = Path(sys.executable).with_name("distill-live")
+    done = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and __version__ in done.stdout
+
+
+def test_unknown_command_and_bad_flag_are_one_line_errors() -> None:
+    assert_one_line_error(run_cli("dance"), "invalid choice", "dance")
+    assert_one_line_error(run_cli("devices", "--colour"), "unrecognized arguments", "--colour")
+
+
+def test_devices_json_lists_jack_output_and_virtual_midi_port(
+    jack_server: DummyJackServer, jack_midi_out: Any
+) -> None:
+    done = run_cli("devices", "--json", env=jack_server.env)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert any(
+        d["hostapi"] == "JACK Audio Connection Kit" and d["channels"] >= 2
+        for d in doc["audio_outputs"]
+    ), doc["audio_outputs"]
+    # Our virtual *output* port is a MIDI *input* to anyone listing ports.
+    assert any(
+        jack_midi_out.name in p["name"] and p["api"] == "UNIX_JACK" for p in doc["midi_inputs"]
+    ), doc["midi_inputs"]
+
+
+def test_devices_human_readable(jack_server: DummyJackServer) -> None:
+    done = run_cli("devices", env=jack_server.env)
+    assert done.returncode == 0, done.stderr
+    assert "Audio outputs" in done.stdout and "JACK" in done.stdout
+
+
+def test_play_with_missing_model_is_one_line_error() -> None:
+    assert_one_line_error(run_cli("play", "--model", "/nonexistent", "--no-ui"), "/nonexistent")
+
+
+def test_info_on_garbage_is_one_line_error(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(os.urandom(4096))
+    assert_one_line_error(run_cli("info", str(garbage)), "garbage.bin")
+
+
+@pytest.mark.parametrize("command", ["train", "eval"])
+def test_data_commands_on_missing_folder_are_one_line_errors(command: str, tmp_path: Path) -> None:
+    args = (
+        ["train", str(tmp_path / "nope"), "--out", str(tmp_path / "m.distill")]
+        if command == "train"
+        else ["eval", str(tmp_path / "m.distill"), str(tmp_path / "nope")]
+    )
+    done = run_cli(*args)
+    assert_one_line_error(done)
