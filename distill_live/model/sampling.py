@@ -1,0 +1,163 @@
+"""Sampling codes from the prior: temperature, top-k and top-p, per codebook.
+
+Order (applied independently to each codebook's distribution over its V codes):
+
+1. **temperature**: logits / T. A temperature below :data:`GREEDY_TEMPERATURE` means greedy
+   decoding (argmax); it is never used as a divisor.
+2. **top-k**: keep the ``top_k`` most likely codes (``0`` = off; ``top_k >= V`` keeps all).
+   Codes tied with the k-th are kept too.
+3. **top-p** (nucleus), on what top-k kept: renormalise the kept codes and keep the smallest
+   set of the most likely ones whose probability reaches ``top_p`` (``1.0`` = off; ``0.0``
+   keeps only the most likely code). A set whose mass falls short of ``top_p`` by less than
+   :data:`TOP_P_TOLERANCE` counts as reaching it, so float rounding cannot add a code.
+
+At least one code always survives, and the draw itself is checked: ``torch.multinomial`` can
+return a zero-probability index on the CPU (pytorch issues 48841 and 50034); such a draw is
+replaced by the most likely code.
+
+Users arrive with two conventions. Hugging Face ``transformers`` composes the filters exactly
+as here (temperature → top-k → top-p; ``top_k=0`` and ``top_p=1.0`` disable; ``top_p=0``
+keeps one token). Meta's audiocraft lets top-p *replace* top-k when ``top_p > 0`` and treats
+``top_p=0`` as "off". Here the two filters always compose, neither replaces the other, and
+``top_p=0`` means "only the most likely code". To get audiocraft's top-p-only sampling, set
+``top_k=0``.
+
+Ranges come from :data:`distill_live.params.PARAMS` (the API additionally accepts a
+temperature of 0, meaning greedy). Out-of-range values raise
+:class:`~distill_live.errors.ControlError`. The same seeded ``torch.Generator`` and the same
+starting state give the same codes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import torch
+from torch import Tensor
+
+from ..errors import ControlError
+from ..params import PARAMS
+
+if TYPE_CHECKING:
+    from .prior import Prior, PriorState
+
+__all__ = [
+    "GREEDY_TEMPERATURE",
+    "TOP_P_TOLERANCE",
+    "check_sampling_params",
+    "filter_logits",
+    "sample_from_logits",
+    "sample_code_sequence",
+]
+
+#: Temperatures below this mean greedy decoding (argmax).
+GREEDY_TEMPERATURE = 1e-4
+#: Slack on the top-p mass so that float rounding of the cumulative sum cannot keep a code.
+TOP_P_TOLERANCE = 1e-6
+
+
+def check_sampling_params(temperature: float, top_k: int, top_p: float) -> tuple[float, int, float]:
+    """Validate against :data:`PARAMS` and return ``(temperature, top_k, top_p)`` typed.
+
+    Raises :class:`ControlError` naming the value and the accepted range.
+    """
+    out: list[float] = []
+    for name, value in (("temperature", temperature), ("top_k", top_k), ("top_p", top_p)):
+        p = PARAMS[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ControlError(f"{name} must be a number in {p.range_text}, got {value!r}")
+        x = float(value)
+        lo = 0.0 if name == "temperature" else p.minimum  # temperature 0 = greedy
+        if not math.isfinite(x) or not lo <= x <= p.maximum:
+            extra = " (0 = greedy)" if name == "temperature" else ""
+            raise ControlError(
+                f"{name} must be in {p.range_text}{extra}, got {value!r}; "
+                f"see `distill-live play --help` for the parameters"
+            )
+        if p.type is int and not x.is_integer():
+            raise ControlError(f"{name} must be a whole number in {p.range_text}, got {value!r}")
+        out.append(x)
+    return out[0], int(out[1]), out[2]
+
+
+def filter_logits(logits: Tensor, temperature: float, top_k: int = 0, top_p: float = 1.0) -> Tensor:
+    """Apply temperature, then top-k, then top-p along the last dimension.
+
+    logits (..., V) -> filtered logits (..., V): scaled by 1 / temperature, removed codes set
+    to -inf; ``softmax`` of the result is the sampling distribution. Greedy (temperature below
+    :data:`GREEDY_TEMPERATURE`) returns 0 for the argmax and -inf elsewhere. Never removes
+    every code. Pure: ``logits`` is not modified.
+    """
+    temperature, top_k, top_p = check_sampling_params(temperature, top_k, top_p)
+    v = logits.shape[-1]
+    if temperature < GREEDY_TEMPERATURE:
+        idx = logits.argmax(dim=-1, keepdim=True)
+        out = torch.full_like(logits, float("-inf"))
+        return out.scatter_(-1, idx, 0.0)
+    x = logits / temperature
+    if 0 < top_k < v:
+        kth = torch.topk(x, top_k, dim=-1).values[..., -1:]  # (..., 1)
+        x = x.masked_fill(x < kth, float("-inf"))
+    if top_p < 1.0:
+        sorted_x, order = torch.sort(x, dim=-1, descending=True)
+        probs = torch.softmax(sorted_x, dim=-1)
+        mass_before = torch.cumsum(probs, dim=-1) - probs  # mass of the more likely codes
+        remove_sorted = mass_before >= top_p - TOP_P_TOLERANCE
+        remove_sorted[..., 0] = False  # always keep the most likely code
+        remove = torch.zeros_like(remove_sorted).scatter_(-1, order, remove_sorted)
+        x = x.masked_fill(remove, float("-inf"))
+    return x
+
+
+def sample_from_logits(
+    logits: Tensor,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Draw one code per row: logits (..., V) -> codes (...) long, filtered as in
+    :func:`filter_logits`."""
+    temperature, top_k, top_p = check_sampling_params(temperature, top_k, top_p)
+    if temperature < GREEDY_TEMPERATURE or top_k == 1 or top_p == 0.0:
+        return logits.argmax(dim=-1)  # the only code any of these filters keeps
+    shape = logits.shape[:-1]
+    x = filter_logits(logits, temperature, top_k, top_p).reshape(-1, logits.shape[-1])
+    probs = torch.softmax(x.float(), dim=-1)  # (N, V)
+    draw = torch.multinomial(probs, 1, generator=generator)  # (N, 1)
+    bad = probs.gather(-1, draw) <= 0.0  # pytorch #48841 / #50034: a zero-probability draw
+    if bool(bad.any()):
+        draw = torch.where(bad, probs.argmax(dim=-1, keepdim=True), draw)
+    return draw.view(shape)
+
+
+def sample_code_sequence(
+    prior: Prior,
+    state: PriorState,
+    n_frames: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, PriorState]:
+    """Sample ``n_frames`` code frames, continuing from ``state``.
+
+    Returns codes (B, K, n_frames) long and the state (updated in place; the last sampled
+    frame is kept in ``state.last_tokens`` and fed first by the next call, so consecutive
+    calls continue one stream). A fresh state starts from BOS.
+    """
+    temperature, top_k, top_p = check_sampling_params(temperature, top_k, top_p)
+    if n_frames < 0:
+        raise ValueError(f"n_frames must be >= 0, got {n_frames}")
+    b, k = state.batch, prior.config.n_codebooks
+    with torch.inference_mode():
+        codes = torch.empty((b, k, n_frames), dtype=torch.long)
+        tokens = state.last_tokens
+        for i in range(n_frames):
+            logits, state = prior.step(tokens, state)  # (B, K, V)
+            tokens = sample_from_logits(logits, temperature, top_k, top_p, generator)  # (B, K)
+            codes[:, :, i] = tokens
+        state.last_tokens = tokens
+    return codes, state
