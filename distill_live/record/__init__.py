@@ -1,0 +1,50 @@
+"""Session recording: WAV (or RF64/W64) plus a JSON sidecar, crash-safe, never blocking the music.
+
+>>> from distill_live.record import Recorder, recover_sessions, session_metadata
+>>> rec = Recorder(path, samplerate=48000, channels=2, metadata=session_metadata(model=m))
+>>> rec.start(); rec.write(block); rec.event(frame, "temperature", 0.8, "osc"); rec.stop()
+"""
+
+from __future__ import annotations
+
+from .commands import add_record_arguments, recorder_options
+from .naming import part_path, resolve_record_path, session_filename, sidecar_path
+from .recorder import CONTAINERS, SUBTYPES, WAV_SPLIT_BYTES, Recorder, active_sidecars
+from .recovery import RecoveredSession, find_sidecars, recover_sessions
+from .sidecar import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    SOURCES,
+    STATUSES,
+    file_sha256,
+    model_info,
+    read_sidecar,
+    session_metadata,
+)
+from .wavheader import repair_header
+
+__all__ = [
+    "Recorder",
+    "recover_sessions",
+    "RecoveredSession",
+    "find_sidecars",
+    "session_metadata",
+    "model_info",
+    "file_sha256",
+    "read_sidecar",
+    "sidecar_path",
+    "part_path",
+    "resolve_record_path",
+    "session_filename",
+    "repair_header",
+    "add_record_arguments",
+    "recorder_options",
+    "active_sidecars",
+    "SUBTYPES",
+    "CONTAINERS",
+    "WAV_SPLIT_BYTES",
+    "SOURCES",
+    "STATUSES",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+]
