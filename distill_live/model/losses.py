@@ -1,0 +1,158 @@
+"""Losses for the codec: multi-resolution STFT, mel, and the adversarial refine stage."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .codec import mel_filterbank
+
+__all__ = [
+    "MultiResolutionSTFTLoss",
+    "MelLoss",
+    "ReconstructionLoss",
+    "SpectrogramDiscriminator",
+    "hinge_d_loss",
+    "hinge_g_loss",
+    "feature_matching_loss",
+]
+
+
+def _stft_mag(x: Tensor, n_fft: int, window: Tensor) -> Tensor:  # (B, T) → (B, bins, S)
+    spec = torch.stft(x, n_fft, n_fft // 4, window=window, center=True, return_complex=True)
+    return torch.sqrt(spec.real**2 + spec.imag**2 + 1e-9)
+
+
+class MultiResolutionSTFTLoss(nn.Module):
+    """Spectral convergence and log-magnitude L1 averaged over several FFT sizes."""
+
+    def __init__(self, fft_sizes: tuple[int, ...] = (512, 1024, 2048)) -> None:
+        super().__init__()
+        self.fft_sizes = fft_sizes
+        for n in fft_sizes:
+            self.register_buffer(f"win{n}", torch.hann_window(n), persistent=False)
+
+    def forward(self, y_hat: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:  # (B, T) each
+        sc = y.new_zeros(())
+        logmag = y.new_zeros(())
+        for n in self.fft_sizes:
+            w = getattr(self, f"win{n}")
+            s_hat, s = _stft_mag(y_hat, n, w), _stft_mag(y, n, w)
+            num = torch.linalg.vector_norm(s - s_hat, dim=(1, 2))
+            den = torch.linalg.vector_norm(s, dim=(1, 2)).clamp(min=1e-3)
+            sc = sc + (num / den).mean()
+            logmag = logmag + F.l1_loss(torch.log(s_hat + 1e-5), torch.log(s + 1e-5))
+        return sc / len(self.fft_sizes), logmag / len(self.fft_sizes)
+
+
+class MelLoss(nn.Module):
+    """L1 distance of log-mel spectrograms (natural log, floor 1e-5)."""
+
+    def __init__(self, sample_rate: int = 48000, n_fft: int = 2048, n_mels: int = 128) -> None:
+        super().__init__()
+        self.n_fft = n_fft
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        self.register_buffer("fb", mel_filterbank(sample_rate, n_fft, n_mels), persistent=False)
+
+    def log_mel(self, x: Tensor) -> Tensor:  # (B, T) → (B, M, S)
+        return torch.log(torch.clamp(self.fb @ _stft_mag(x, self.n_fft, self.window), min=1e-5))
+
+    def forward(self, y_hat: Tensor, y: Tensor) -> Tensor:
+        return F.l1_loss(self.log_mel(y_hat), self.log_mel(y))
+
+
+class ReconstructionLoss(nn.Module):
+    """The codec's training loss: weighted sum of STFT, mel and commitment terms."""
+
+    def __init__(
+        self,
+        sample_rate: int = 48000,
+        sc_weight: float = 1.0,
+        logmag_weight: float = 1.0,
+        mel_weight: float = 1.0,
+        commit_weight: float = 0.25,
+        fft_sizes: tuple[int, ...] = (512, 1024, 2048),
+    ) -> None:
+        super().__init__()
+        self.stft = MultiResolutionSTFTLoss(fft_sizes)
+        self.mel = MelLoss(sample_rate)
+        self.w = (sc_weight, logmag_weight, mel_weight, commit_weight)
+
+    def forward(self, y_hat: Tensor, y: Tensor, commit: Tensor) -> tuple[Tensor, dict[str, float]]:
+        sc, logmag = self.stft(y_hat, y)
+        mel = self.mel(y_hat, y)
+        ws, wl, wm, wc = self.w
+        total = ws * sc + wl * logmag + wm * mel + wc * commit
+        parts = {
+            "loss": float(total.detach()),
+            "sc": float(sc.detach()),
+            "logmag": float(logmag.detach()),
+            "mel": float(mel.detach()),
+            "commit": float(commit.detach()),
+        }
+        return total, parts
+
+
+class _ScaleDisc(nn.Module):
+    def __init__(self, n_fft: int, ch: int = 32) -> None:
+        super().__init__()
+        self.n_fft = n_fft
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        self.convs = nn.ModuleList(
+            [
+                nn.Conv2d(1, ch, (3, 9), padding=(1, 4)),
+                nn.Conv2d(ch, ch, (3, 9), stride=(1, 2), padding=(1, 4)),
+                nn.Conv2d(ch, ch, (3, 9), stride=(1, 2), padding=(1, 4)),
+                nn.Conv2d(ch, ch, (3, 3), padding=(1, 1)),
+            ]
+        )
+        self.out = nn.Conv2d(ch, 1, (3, 3), padding=(1, 1))
+
+    def forward(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+        mag = _stft_mag(x, self.n_fft, self.window)  # (B, bins, S)
+        h = torch.log(mag + 1e-5).transpose(1, 2)[:, None]  # (B, 1, S, bins)
+        feats = []
+        for conv in self.convs:
+            h = F.leaky_relu(conv(h), 0.1)
+            feats.append(h)
+        return self.out(h), feats
+
+
+class SpectrogramDiscriminator(nn.Module):
+    """Multi-resolution log-spectrogram discriminator for the ``--refine`` stage."""
+
+    def __init__(self, fft_sizes: tuple[int, ...] = (512, 1024, 2048), ch: int = 32) -> None:
+        super().__init__()
+        self.scales = nn.ModuleList(_ScaleDisc(n, ch) for n in fft_sizes)
+
+    def forward(self, x: Tensor) -> list[tuple[Tensor, list[Tensor]]]:
+        return [d(x) for d in self.scales]
+
+
+def hinge_d_loss(
+    real: list[tuple[Tensor, list[Tensor]]], fake: list[tuple[Tensor, list[Tensor]]]
+) -> Tensor:
+    loss = real[0][0].new_zeros(())
+    for (r, _), (f, _) in zip(real, fake, strict=True):
+        loss = loss + F.relu(1 - r).mean() + F.relu(1 + f).mean()
+    return loss / len(real)
+
+
+def hinge_g_loss(fake: list[tuple[Tensor, list[Tensor]]]) -> Tensor:
+    loss = fake[0][0].new_zeros(())
+    for f, _ in fake:
+        loss = loss + F.relu(1 - f).mean()
+    return loss / len(fake)
+
+
+def feature_matching_loss(
+    real: list[tuple[Tensor, list[Tensor]]], fake: list[tuple[Tensor, list[Tensor]]]
+) -> Tensor:
+    loss = real[0][0].new_zeros(())
+    n = 0
+    for (_, rf), (_, ff) in zip(real, fake, strict=True):
+        for a, b in zip(rf, ff, strict=True):
+            loss = loss + F.l1_loss(b, a.detach()) / (a.detach().abs().mean() + 1e-5)
+            n += 1
+    return loss / max(n, 1)

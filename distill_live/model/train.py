@@ -1,0 +1,1033 @@
+"""Training: the codec first, then (optionally) an adversarial refine of its decoder, then the
+prior over the codec's codes.
+
+``distill-live train DATA_DIR --out MODEL.distill`` calls :func:`cmd_train`, which calls
+:func:`train`. The budget is ``--minutes`` (split between the stages by ``--codec-share`` and
+``--refine-share``) and/or ``--steps``; whichever runs out first ends a stage. A checkpoint is
+written every ``--checkpoint-minutes`` and at the end of each stage; ``--resume`` continues
+from it (steps, elapsed time, models and optimisers restored). Under ``torchrun`` the stages
+run with DistributedDataParallel (gloo on the CPU, nccl on CUDA); rank 0 decides when a
+stage ends and writes checkpoints and the model file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import math
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..errors import TrainingDataError
+from .codec import Codec, CodecConfig
+from .data import AudioData, Clip, crop_to_frames, frame_rms, load_dataset, random_crops
+from .losses import (
+    ReconstructionLoss,
+    SpectrogramDiscriminator,
+    feature_matching_loss,
+    hinge_d_loss,
+    hinge_g_loss,
+)
+
+__all__ = [
+    "TrainOptions",
+    "add_train_arguments",
+    "cmd_train",
+    "train",
+    "prior_sequences",
+    "codec_validation",
+]
+
+CHECKPOINT_FORMAT = "distill_live-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+@dataclass
+class TrainOptions:
+    """Every knob of :func:`train`; the CLI flags map onto these one to one."""
+
+    minutes: float | None = None  # total wall-clock budget of all stages
+    steps: int | None = None  # step budget of each stage (codec, refine, prior)
+    codec_steps: int | None = None
+    refine_steps: int | None = None
+    prior_steps: int | None = None
+    codec_share: float = 0.7  # share of --minutes for the codec (refine included)
+    refine: bool = False
+    refine_share: float = 0.3  # share of the codec's time given to the refine stage
+    device: str = "auto"
+    resume: bool = False
+    checkpoint: Path | None = None
+    checkpoint_minutes: float = 3.0
+    seed: int = 0
+    tiny: bool = False
+    heldout: float = 0.1
+    min_seconds: float = 10.0
+    # codec
+    batch_size: int = 16
+    crop_frames: int = 32
+    codec_lr: float = 5e-4
+    codec_overrides: dict[str, Any] = field(default_factory=dict)
+    # prior
+    prior_batch_size: int = 16
+    prior_frames: int = 256
+    prior_lr: float = 6e-4
+    prior_overrides: dict[str, Any] = field(default_factory=dict)
+    max_silence_frames: int = 2
+    # reporting
+    progress: bool = True
+    validate_every_s: float = 60.0
+    threads: int | None = None
+    half: bool = False  # store the model file's tensors as float16
+
+
+# ---------------------------------------------------------------------------- distributed
+@dataclass
+class _Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def active(self) -> bool:
+        return self.world > 1
+
+
+def _init_distributed(device: torch.device) -> _Dist:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return _Dist()
+    if not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(backend=backend)
+    return _Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def _agree(d: _Dist, stop: bool, fraction: float, device: torch.device) -> tuple[bool, float]:
+    """Rank 0's decision (stop?, budget fraction used) for every rank."""
+    if not d.active:
+        return stop, fraction
+    t = torch.tensor([float(stop), fraction], dtype=torch.float64, device=device)
+    dist.broadcast(t, src=0)
+    return bool(t[0] > 0.5), float(t[1])
+
+
+def _unwrap(m: nn.Module) -> nn.Module:
+    return m.module if isinstance(m, nn.parallel.DistributedDataParallel) else m
+
+
+def _wrap(m: nn.Module, d: _Dist, device: torch.device) -> nn.Module:
+    if not d.active:
+        return m
+    ids = [device.index] if device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(m, device_ids=ids)
+
+
+# ---------------------------------------------------------------------------- budget
+class _Budget:
+    """Ends a stage at its step budget or its share of the wall-clock budget."""
+
+    def __init__(self, steps: int | None, seconds: float | None, done_steps: int, spent_s: float):
+        if steps is None and seconds is None:
+            raise ValueError("a stage needs a step or a time budget")
+        self.steps = steps
+        self.seconds = seconds
+        self.step = done_steps
+        self.spent_before = spent_s
+        self.t0 = time.monotonic()
+
+    @property
+    def elapsed(self) -> float:
+        return self.spent_before + time.monotonic() - self.t0
+
+    def fraction(self) -> float:
+        f = 0.0
+        if self.steps is not None:
+            f = max(f, self.step / max(self.steps, 1))
+        if self.seconds is not None:
+            f = max(f, self.elapsed / max(self.seconds, 1e-9))
+        return min(f, 1.0)
+
+    def done(self) -> bool:
+        if self.steps is not None and self.step >= self.steps:
+            return True
+        return self.seconds is not None and self.elapsed >= self.seconds
+
+
+def _lr_factor(step: int, fraction: float, warmup: int) -> float:
+    warm = min(1.0, (step + 1) / warmup)
+    return warm * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(fraction, 1.0))))
+
+
+# ---------------------------------------------------------------------------- progress
+class _Progress:
+    """A rich progress bar with the latest losses (rank 0 only; silent elsewhere)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._task: Any = None
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[Callable[[float, dict[str, float]], None]]:
+        if not self.enabled:
+            yield lambda fraction, losses: None
+            return
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(
+            TextColumn("[bold]{task.description:<7}"),
+            BarColumn(bar_width=30),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[losses]}"),
+            transient=False,
+        )
+        task = progress.add_task(name, total=1000, losses="")
+
+        def update(fraction: float, losses: dict[str, float]) -> None:
+            text = " ".join(f"{k} {v:.3f}" for k, v in losses.items())
+            progress.update(task, completed=int(1000 * fraction), losses=text)
+
+        with progress:
+            yield update
+            progress.update(task, completed=1000)
+
+
+def _log(d: _Dist, message: str) -> None:
+    if d.main:
+        print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------- checkpoints
+def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise FileNotFoundError(
+            f"--resume: no checkpoint at {str(path)!r}; train without --resume to start afresh"
+        )
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{str(path)!r} is not a distill_live training checkpoint")
+    if state.get("version") != CHECKPOINT_VERSION:
+        raise ValueError(
+            f"checkpoint {str(path)!r} has version {state.get('version')}, this distill_live "
+            f"reads version {CHECKPOINT_VERSION}; train without --resume"
+        )
+    return state
+
+
+# ---------------------------------------------------------------------------- validation
+def _validation_crops(clips: list[Clip], hop: int, frames: int, limit: int = 48) -> Tensor:
+    """Held-out audio cut into (N, frames * hop) segments, silent ones dropped."""
+    n = frames * hop
+    segs = []
+    for clip in clips:
+        a = clip.audio
+        for start in range(0, max(len(a) - n // 4, 1), n):
+            seg = np.zeros(n, dtype=np.float32)
+            part = a[start : start + n]
+            seg[: len(part)] = part
+            if np.sqrt(np.mean(seg**2)) > 1e-3:
+                segs.append(seg)
+    if not segs:
+        segs = [np.zeros(n, dtype=np.float32)]
+    if len(segs) > limit:
+        idx = np.linspace(0, len(segs) - 1, limit).round().astype(int)
+        segs = [segs[i] for i in idx]
+    return torch.from_numpy(np.stack(segs))
+
+
+@torch.no_grad()
+def codec_validation(codec: Codec, clips: list[Clip], device: torch.device) -> dict[str, Any]:
+    """Held-out reconstruction metrics (sc, logmag, mel) and codebook usage per codebook."""
+    was_training = codec.training
+    codec.eval()
+    hop = codec.hop
+    crops = _validation_crops(clips, hop, 48)
+    loss = ReconstructionLoss(codec.sample_rate).to(device)
+    sums: dict[str, float] = {}
+    for i in range(0, len(crops), 8):
+        x = crops[i : i + 8].to(device)
+        y = codec.decode(codec.codes_to_embeddings(codec.encode(x)))
+        _, parts = loss(y[:, hop:-hop], x[:, hop:-hop], torch.zeros((), device=device))
+        for k, v in parts.items():
+            sums[k] = sums.get(k, 0.0) + v * len(x)
+    metrics: dict[str, Any] = {k: v / len(crops) for k, v in sums.items() if k != "commit"}
+    used = torch.zeros(codec.n_codebooks, codec.codebook_size, dtype=torch.bool)
+    for clip in clips:
+        a = torch.from_numpy(crop_to_frames(clip.audio, hop))[None].to(device)
+        codes = codec.encode(a)[0].cpu()  # (K, F)
+        for k in range(codec.n_codebooks):
+            used[k, codes[k]] = True
+    metrics["usage"] = [round(float(u), 4) for u in used.float().mean(1)]
+    codec.train(was_training)
+    return metrics
+
+
+def reference_metrics(clips: list[Clip], sample_rate: int, hop: int) -> dict[str, float]:
+    """The same metrics for a 4 kHz low-pass and a random-phase copy of the held-out audio."""
+    from scipy.signal import butter, sosfiltfilt
+
+    crops = _validation_crops(clips, hop, 48)
+    loss = ReconstructionLoss(sample_rate)
+    sos = butter(8, 4000, btype="low", fs=sample_rate, output="sos")
+    low = torch.from_numpy(sosfiltfilt(sos, crops.numpy(), axis=1).astype(np.float32))
+    n_fft = 2048
+    win = torch.hann_window(n_fft)
+    spec = torch.stft(crops, n_fft, n_fft // 4, window=win, return_complex=True)
+    g = torch.Generator().manual_seed(0)
+    phase = torch.rand(spec.shape, generator=g) * 2 * math.pi
+    rand = torch.istft(
+        torch.polar(spec.abs(), phase), n_fft, n_fft // 4, window=win, length=crops.shape[1]
+    )
+    out: dict[str, float] = {}
+    zero = torch.zeros(())
+    for name, y in (("lowpass4k", low), ("random_phase", rand)):
+        _, parts = loss(y[:, hop:-hop], crops[:, hop:-hop], zero)
+        out.update(
+            {f"{name}_{k}": round(v, 4) for k, v in parts.items() if k in ("sc", "logmag", "mel")}
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- prior data
+def _limit_silence(codes: np.ndarray, rms: np.ndarray, max_silence: int) -> np.ndarray:
+    """Drop silent frames beyond ``max_silence`` in a row: (K, F) → (K, F')."""
+    silent = rms < 10 ** (-60 / 20)
+    keep = np.ones(len(silent), dtype=bool)
+    run = 0
+    for i, s in enumerate(silent):
+        run = run + 1 if s else 0
+        if run > max_silence:
+            keep[i] = False
+    return codes[:, keep]
+
+
+@torch.no_grad()
+def prior_sequences(
+    codec: Codec,
+    clips: list[Clip],
+    device: torch.device,
+    max_silence: int,
+    variants: tuple[tuple[float, int], ...] = ((0.0, 0),),
+) -> list[list[np.ndarray]]:
+    """Codes of every clip under each (gain dB, sample shift) variant, long silences cut.
+
+    Returns, per clip, a list of (K, F) int64 arrays (one per variant).
+    """
+    codec.eval()
+    hop = codec.hop
+    out: list[list[np.ndarray]] = []
+    for clip in clips:
+        per: list[np.ndarray] = []
+        for gain_db, shift in variants:
+            a = np.concatenate([np.zeros(shift, np.float32), clip.audio]) * 10 ** (gain_db / 20)
+            a = crop_to_frames(a.astype(np.float32), hop)
+            codes = codec.encode(torch.from_numpy(a)[None].to(device))[0].cpu().numpy()
+            per.append(_limit_silence(codes, frame_rms(a, hop), max_silence))
+        out.append(per)
+    return out
+
+
+def _stream(seqs: list[list[np.ndarray]], rng: np.random.Generator, min_len: int) -> np.ndarray:
+    """All clips once, in random order, each in a random variant, concatenated: (K, N)."""
+    order = rng.permutation(len(seqs))
+    parts = [seqs[i][int(rng.integers(len(seqs[i])))] for i in order]
+    stream = np.concatenate(parts, axis=1)
+    while stream.shape[1] < min_len:
+        stream = np.concatenate([stream, stream], axis=1)
+    return stream
+
+
+def _unigram_bits(train: np.ndarray, held: np.ndarray, v: int) -> float:
+    """Bits per code of held-out codes (K, N) under the per-codebook training histogram."""
+    bits = 0.0
+    for k in range(train.shape[0]):
+        counts = np.bincount(train[k], minlength=v).astype(np.float64) + 0.5
+        p = counts / counts.sum()
+        bits += float(-np.log2(p[held[k]]).mean())
+    return bits / train.shape[0]
+
+
+# ---------------------------------------------------------------------------- stages
+def _codec_stage(
+    codec: Codec,
+    data: AudioData,
+    opts: TrainOptions,
+    budget: _Budget,
+    d: _Dist,
+    device: torch.device,
+    opt_state: dict[str, Any] | None,
+    progress: _Progress,
+    checkpoint: Callable[[], None],
+    set_opt: Callable[[torch.optim.Optimizer], None],
+) -> dict[str, Any]:
+    hop = codec.hop
+    model = _wrap(codec, d, device)
+    model.train()
+    opt = torch.optim.AdamW(
+        codec.parameters(), lr=opts.codec_lr, betas=(0.8, 0.99), weight_decay=0.0
+    )
+    if opt_state:
+        opt.load_state_dict(opt_state)
+    set_opt(opt)
+    loss_fn = ReconstructionLoss(codec.sample_rate).to(device)
+    rng = np.random.default_rng(opts.seed * 1000 + d.rank + 7919 * budget.step)
+    length = opts.crop_frames * hop
+    last_ckpt = time.monotonic()
+    last_val = time.monotonic()
+    history: list[dict[str, Any]] = []
+    ema: dict[str, float] = {}
+    first_loss: float | None = None
+    with progress.stage("codec") as update:
+        while True:
+            stop, fraction = _agree(d, budget.done(), budget.fraction(), device)
+            if stop:
+                break
+            for g in opt.param_groups:
+                g["lr"] = opts.codec_lr * _lr_factor(budget.step, fraction, 200)
+            x = torch.from_numpy(random_crops(data.train, opts.batch_size, length, rng)).to(device)
+            out = model(x)
+            loss, parts = loss_fn(out.audio[:, hop:-hop], x[:, hop:-hop], out.commit_loss)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(codec.parameters(), 1.0)
+            opt.step()
+            budget.step += 1
+            if first_loss is None:
+                first_loss = parts["loss"]
+            ema = {k: 0.9 * ema.get(k, v) + 0.1 * v for k, v in parts.items()}
+            update(budget.fraction(), {k: ema[k] for k in ("loss", "sc", "logmag", "mel")})
+            now = time.monotonic()
+            if d.main and now - last_val > opts.validate_every_s:
+                last_val = now
+                val = codec_validation(codec, data.heldout, device)
+                val["step"] = budget.step
+                history.append(val)
+            if now - last_ckpt > opts.checkpoint_minutes * 60:
+                last_ckpt = now
+                checkpoint()
+    return {
+        "first_loss": first_loss,
+        "last_loss": ema.get("loss"),
+        "train": ema,
+        "history": history,
+    }
+
+
+def _refine_stage(
+    codec: Codec,
+    data: AudioData,
+    opts: TrainOptions,
+    budget: _Budget,
+    d: _Dist,
+    device: torch.device,
+    disc: SpectrogramDiscriminator,
+    opt_states: tuple[dict[str, Any] | None, dict[str, Any] | None],
+    progress: _Progress,
+    checkpoint: Callable[[], None],
+    set_opts: Callable[[torch.optim.Optimizer, torch.optim.Optimizer], None],
+) -> dict[str, Any]:
+    """Adversarial fine-tuning of the decoder; encoder and codebooks frozen."""
+    hop = codec.hop
+    codec.encoder.requires_grad_(False)
+    codec.quantizer.eval()  # no EMA updates: the codes stay what the prior will see
+    dec = _wrap(codec.decoder, d, device)
+    dmodel = _wrap(disc, d, device)
+    opt_g = torch.optim.AdamW(codec.decoder.parameters(), lr=opts.codec_lr * 0.5, betas=(0.8, 0.99))
+    opt_d = torch.optim.AdamW(disc.parameters(), lr=opts.codec_lr * 0.5, betas=(0.8, 0.99))
+    if opt_states[0]:
+        opt_g.load_state_dict(opt_states[0])
+    if opt_states[1]:
+        opt_d.load_state_dict(opt_states[1])
+    set_opts(opt_g, opt_d)
+    loss_fn = ReconstructionLoss(codec.sample_rate).to(device)
+    rng = np.random.default_rng(opts.seed * 1000 + d.rank + 104729 + 7919 * budget.step)
+    length = opts.crop_frames * hop
+    last_ckpt = time.monotonic()
+    ema: dict[str, float] = {}
+    with progress.stage("refine") as update:
+        while True:
+            stop, _ = _agree(d, budget.done(), budget.fraction(), device)
+            if stop:
+                break
+            x = torch.from_numpy(random_crops(data.train, opts.batch_size, length, rng)).to(device)
+            with torch.no_grad():
+                zq = codec.codes_to_embeddings(codec.encode(x))
+            y = dec(zq)[:, hop:-hop]
+            x = x[:, hop:-hop]
+            # discriminator
+            d_loss = hinge_d_loss(dmodel(x), dmodel(y.detach()))
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+            # generator
+            real, fake = dmodel(x), dmodel(y)
+            rec, parts = loss_fn(y, x, torch.zeros((), device=device))
+            g_adv = hinge_g_loss(fake)
+            fm = feature_matching_loss(real, fake)
+            g_loss = rec + 0.5 * g_adv + fm
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            torch.nn.utils.clip_grad_norm_(codec.decoder.parameters(), 1.0)
+            opt_g.step()
+            budget.step += 1
+            parts.update(d=float(d_loss.detach()), g=float(g_adv.detach()), fm=float(fm.detach()))
+            ema = {k: 0.9 * ema.get(k, v) + 0.1 * v for k, v in parts.items()}
+            update(budget.fraction(), {k: ema[k] for k in ("sc", "mel", "d", "g", "fm")})
+            if time.monotonic() - last_ckpt > opts.checkpoint_minutes * 60:
+                last_ckpt = time.monotonic()
+                checkpoint()
+    codec.encoder.requires_grad_(True)
+    return {"train": ema}
+
+
+def _prior_stage(
+    prior: nn.Module,
+    codec: Codec,
+    data: AudioData,
+    opts: TrainOptions,
+    budget: _Budget,
+    d: _Dist,
+    device: torch.device,
+    opt_state: dict[str, Any] | None,
+    best: dict[str, Any],
+    progress: _Progress,
+    checkpoint: Callable[[], None],
+    set_opt: Callable[[torch.optim.Optimizer], None],
+) -> dict[str, Any]:
+    hop = codec.hop
+    v = codec.codebook_size
+    variants = ((0.0, 0), (-6.0, hop // 2), (-3.0, hop // 4), (0.0, 3 * hop // 4))
+    train_seqs = prior_sequences(codec, data.train, device, opts.max_silence_frames, variants)
+    held_seqs = prior_sequences(codec, data.heldout, device, opts.max_silence_frames)
+    train_all = np.concatenate([s for per in train_seqs for s in per], axis=1)
+    held_all = np.concatenate([per[0] for per in held_seqs], axis=1)
+    unigram = _unigram_bits(train_all, held_all, v)
+    t = opts.prior_frames
+    held_t = torch.from_numpy(held_all).long()
+    n_val = max(1, held_t.shape[1] // t)
+    if held_t.shape[1] >= t:
+        val_batch = torch.stack([held_t[:, i * t : (i + 1) * t] for i in range(n_val)]).to(device)
+    else:
+        val_batch = held_t[None].to(device)
+
+    def val_bits() -> float:
+        prior.eval()
+        with torch.no_grad():
+            logits = _unwrap(prior)(val_batch)
+            nll = F.cross_entropy(logits.reshape(-1, v), val_batch.reshape(-1))
+        prior.train()
+        return float(nll) / math.log(2)
+
+    model = _wrap(prior, d, device)
+    model.train()
+    opt = torch.optim.AdamW(
+        prior.parameters(), lr=opts.prior_lr, betas=(0.9, 0.95), weight_decay=0.05
+    )
+    if opt_state:
+        opt.load_state_dict(opt_state)
+    set_opt(opt)
+    rng = np.random.default_rng(opts.seed * 1000 + d.rank + 31 + 7919 * budget.step)
+    stream = _stream(train_seqs, rng, t + 1)
+    last_ckpt = time.monotonic()
+    last_val = 0.0
+    ema: dict[str, float] = {}
+    first_loss: float | None = None
+    history: list[dict[str, float]] = []
+    with progress.stage("prior") as update:
+        while True:
+            stop, fraction = _agree(d, budget.done(), budget.fraction(), device)
+            if stop:
+                break
+            for g in opt.param_groups:
+                g["lr"] = opts.prior_lr * _lr_factor(budget.step, fraction, 100)
+            if budget.step % 50 == 0:
+                stream = _stream(train_seqs, rng, t + 1)
+            starts = rng.integers(0, stream.shape[1] - t + 1, opts.prior_batch_size)
+            batch = (
+                torch.from_numpy(np.stack([stream[:, s : s + t] for s in starts])).long().to(device)
+            )
+            logits = model(batch)  # (B, K, T, V)
+            loss = F.cross_entropy(logits.reshape(-1, v), batch.reshape(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(prior.parameters(), 1.0)
+            opt.step()
+            budget.step += 1
+            bits = float(loss.detach()) / math.log(2)
+            if first_loss is None:
+                first_loss = bits
+            ema["bits"] = 0.9 * ema.get("bits", bits) + 0.1 * bits
+            now = time.monotonic()
+            if d.main and (now - last_val > min(opts.validate_every_s, 20.0) or budget.done()):
+                last_val = now
+                vb = val_bits()
+                ema["val_bits"] = vb
+                history.append(
+                    {
+                        "step": budget.step,
+                        "val_bits": round(vb, 4),
+                        "train_bits": round(ema["bits"], 4),
+                    }
+                )
+                if vb < best.get("val_bits", float("inf")):
+                    best["val_bits"] = vb
+                    best["step"] = budget.step
+                    best["state"] = copy.deepcopy(_unwrap(prior).state_dict())
+            update(
+                budget.fraction(),
+                {"bits": ema["bits"], "val": ema.get("val_bits", float("nan")), "unigram": unigram},
+            )
+            if now - last_ckpt > opts.checkpoint_minutes * 60:
+                last_ckpt = now
+                checkpoint()
+    final_val = val_bits() if d.main else float("nan")
+    if d.main and final_val < best.get("val_bits", float("inf")):
+        best.update(
+            val_bits=final_val, step=budget.step, state=copy.deepcopy(_unwrap(prior).state_dict())
+        )
+    return {
+        "first_bits": first_loss,
+        "last_bits": ema.get("bits"),
+        "final_val_bits": final_val,
+        "unigram_bits": unigram,
+        "train_frames": int(train_all.shape[1]),
+        "heldout_frames": int(held_all.shape[1]),
+        "history": history,
+    }
+
+
+# ---------------------------------------------------------------------------- main entry
+def _resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device is available; use --device cpu")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"--device must be cpu, cuda or auto, got {name!r}")
+    return torch.device(name)
+
+
+def _stage_budgets(opts: TrainOptions) -> dict[str, tuple[int | None, float | None]]:
+    """(steps, seconds) for each stage; seconds is the stage's share of --minutes."""
+    total_s = None if opts.minutes is None else opts.minutes * 60
+    codec_s = refine_s = prior_s = None
+    if total_s is not None:
+        codec_all = total_s * opts.codec_share
+        refine_s = codec_all * opts.refine_share if opts.refine else 0.0
+        codec_s = codec_all - (refine_s or 0.0)
+        prior_s = total_s - codec_all
+
+    def pick(specific: int | None) -> int | None:
+        return specific if specific is not None else opts.steps
+
+    return {
+        "codec": (pick(opts.codec_steps), codec_s),
+        "refine": (pick(opts.refine_steps), refine_s) if opts.refine else (0, None),
+        "prior": (pick(opts.prior_steps), prior_s),
+    }
+
+
+def train(
+    data_dir: Path | str, out: Path | str, options: TrainOptions | None = None, **kw: Any
+) -> dict[str, Any]:
+    """Train a codec and a prior on the audio under ``data_dir``; save the model to ``out``.
+
+    Options come from ``options`` and/or keyword arguments named like :class:`TrainOptions`'
+    fields. Returns the training summary (also stored in the model file's header).
+    """
+    opts = copy.deepcopy(options) if options is not None else TrainOptions()
+    for k, val in kw.items():
+        if not hasattr(opts, k):
+            raise TypeError(f"train() got an unknown option {k!r}")
+        setattr(opts, k, val)
+    if opts.minutes is None and opts.steps is None and None in (opts.codec_steps, opts.prior_steps):
+        raise ValueError("give a budget: --minutes and/or --steps")
+    from . import DistillModel, save_model
+    from .prior import Prior, PriorConfig
+
+    device = _resolve_device(opts.device)
+    d = _init_distributed(device)
+    if device.type == "cuda" and d.active:
+        device = torch.device("cuda", d.local_rank)
+        torch.cuda.set_device(device)
+    if opts.threads:
+        torch.set_num_threads(opts.threads)
+    elif device.type == "cpu":
+        torch.set_num_threads(
+            max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) // d.world))
+        )
+    torch.manual_seed(opts.seed + d.rank)
+    out = Path(out)
+    ckpt_path = Path(opts.checkpoint) if opts.checkpoint else out.with_name(out.name + ".ckpt")
+    t_start = time.monotonic()
+
+    codec_cfg = CodecConfig.tiny() if opts.tiny else CodecConfig()
+    for k, val in opts.codec_overrides.items():
+        setattr(codec_cfg, k, val)
+    data = load_dataset(data_dir, codec_cfg.sample_rate, opts.heldout, opts.min_seconds)
+    crop_len = opts.crop_frames * codec_cfg.hop
+    if data.seconds("train") * codec_cfg.sample_rate < crop_len:
+        raise TrainingDataError(
+            f"too little training audio in {str(data_dir)!r}: {data.seconds('train'):.1f} s "
+            f"after holding out validation audio; add audio"
+        )
+    prior_kw = dict(n_codebooks=codec_cfg.n_codebooks, codebook_size=codec_cfg.codebook_size)
+    prior_cfg = PriorConfig.tiny(**prior_kw) if opts.tiny else PriorConfig(**prior_kw)
+    if opts.prior_overrides:
+        prior_cfg = PriorConfig(**{**prior_cfg.__dict__, **opts.prior_overrides})
+
+    codec = Codec(codec_cfg).to(device)
+    prior = Prior(prior_cfg).to(device)
+    disc = SpectrogramDiscriminator().to(device) if opts.refine else None
+    budgets = _stage_budgets(opts)
+    progress = _Progress(opts.progress and d.main)
+
+    # state that checkpoints carry
+    st: dict[str, Any] = {
+        "stage": "codec",
+        "steps": {"codec": 0, "refine": 0, "prior": 0},
+        "spent": {"codec": 0.0, "refine": 0.0, "prior": 0.0},
+        "results": {},
+    }
+    opt_states: dict[str, Any] = {}
+    best: dict[str, Any] = {}
+    live_opts: dict[str, torch.optim.Optimizer] = {}
+    budget_ref: dict[str, _Budget] = {}
+
+    if opts.resume:
+        ck = _load_checkpoint(ckpt_path)
+        if ck["codec_config"] != codec_cfg.to_dict() or ck["prior_config"] != dict(
+            prior_cfg.__dict__
+        ):
+            raise ValueError(
+                f"checkpoint {str(ckpt_path)!r} was made with other model settings; "
+                "resume with the same options or train without --resume"
+            )
+        codec.load_state_dict(ck["codec"])
+        prior.load_state_dict(ck["prior"])
+        if disc is not None and ck.get("disc"):
+            disc.load_state_dict(ck["disc"])
+        st = ck["progress"]
+        opt_states = ck.get("optimizers", {})
+        if ck.get("best_prior"):
+            best = {"state": ck["best_prior"], **ck.get("best_meta", {})}
+        _log(d, f"resuming at stage {st['stage']}, steps {st['steps']}")
+
+    def checkpoint() -> None:
+        if not d.main:
+            return
+        for name, b in budget_ref.items():
+            st["steps"][name] = b.step
+            st["spent"][name] = b.elapsed
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "codec_config": codec_cfg.to_dict(),
+            "prior_config": dict(prior_cfg.__dict__),
+            "codec": codec.state_dict(),
+            "prior": prior.state_dict(),
+            "disc": disc.state_dict() if disc is not None else {},
+            "optimizers": {k: o.state_dict() for k, o in live_opts.items()}
+            | {k: v for k, v in opt_states.items() if k not in live_opts},
+            "progress": st,
+            "best_prior": best.get("state", {}),
+            "best_meta": {k: v for k, v in best.items() if k != "state"},
+        }
+        ckpt_path.parent.mkdir(parents=True, exist_ok=True)
+        _save_checkpoint(ckpt_path, state)
+
+    order = ["codec", "refine", "prior"]
+    refs = reference_metrics(data.heldout, codec_cfg.sample_rate, codec_cfg.hop) if d.main else {}
+    _log(
+        d,
+        f"training on {data.seconds('train'):.1f} s ({len(data.train)} files), "
+        f"held out {data.seconds('heldout'):.1f} s ({len(data.heldout)} files); "
+        f"{d.world} process(es) on {device}",
+    )
+    for stage in order[order.index(st["stage"]) :]:
+        steps, seconds = budgets[stage]
+        if stage == "refine" and not opts.refine:
+            continue
+        st["stage"] = stage
+        b = _Budget(steps, seconds, st["steps"][stage], st["spent"][stage])
+        budget_ref.clear()
+        budget_ref[stage] = b
+        if stage == "codec":
+            res = _codec_stage(
+                codec,
+                data,
+                opts,
+                b,
+                d,
+                device,
+                opt_states.get("codec"),
+                progress,
+                checkpoint,
+                lambda o: live_opts.update(codec=o),
+            )
+        elif stage == "refine":
+            assert disc is not None
+            res = _refine_stage(
+                codec,
+                data,
+                opts,
+                b,
+                d,
+                device,
+                disc,
+                (opt_states.get("refine_g"), opt_states.get("refine_d")),
+                progress,
+                checkpoint,
+                lambda g, dd: live_opts.update(refine_g=g, refine_d=dd),
+            )
+        else:
+            res = _prior_stage(
+                prior,
+                codec,
+                data,
+                opts,
+                b,
+                d,
+                device,
+                opt_states.get("prior"),
+                best,
+                progress,
+                checkpoint,
+                lambda o: live_opts.update(prior=o),
+            )
+        res["steps"] = b.step
+        res["seconds"] = round(b.elapsed, 1)
+        st["results"][stage] = res
+        if d.main:
+            _log(d, f"{stage}: {b.step} steps in {b.elapsed / 60:.1f} min")
+        # stage finished: the next stage starts from its own fresh budget
+        nxt = order.index(stage) + 1
+        st["stage"] = order[nxt] if nxt < len(order) else "done"
+        checkpoint()
+        live_opts.clear()
+        opt_states.pop(stage, None)
+
+    summary: dict[str, Any] = {}
+    if d.main:
+        if best.get("state"):
+            prior.load_state_dict(best["state"])
+        codec_metrics = codec_validation(codec, data.heldout, device)
+        results = st["results"]
+        summary = {
+            "data_dir": str(Path(data_dir).resolve()),
+            "data_files": len(data.train) + len(data.heldout),
+            "data_seconds": round(data.seconds("train") + data.seconds("heldout"), 2),
+            "train_seconds": round(data.seconds("train"), 2),
+            "heldout_seconds": round(data.seconds("heldout"), 2),
+            "heldout_files": [c.name for c in data.heldout],
+            "skipped_files": len(data.skipped),
+            "codec_steps": st["steps"]["codec"]
+            if "codec" not in results
+            else results["codec"]["steps"],
+            "refine_steps": results.get("refine", {}).get("steps", 0),
+            "prior_steps": results.get("prior", {}).get("steps", 0),
+            "prior_best_step": best.get("step"),
+            "stage_seconds": {k: r.get("seconds") for k, r in results.items()},
+            "wall_seconds": round(time.monotonic() - t_start, 1),
+            "codec_first_loss": results.get("codec", {}).get("first_loss"),
+            "codec_last_loss": results.get("codec", {}).get("last_loss"),
+            "prior_first_bits": results.get("prior", {}).get("first_bits"),
+            "prior_last_bits": results.get("prior", {}).get("last_bits"),
+            "heldout_codec": codec_metrics,
+            "heldout_references": refs,
+            "heldout_prior_bits": best.get(
+                "val_bits", results.get("prior", {}).get("final_val_bits")
+            ),
+            "heldout_unigram_bits": results.get("prior", {}).get("unigram_bits"),
+            "max_silence_frames": opts.max_silence_frames,
+            "world_size": d.world,
+            "device": str(device),
+            "torch": torch.__version__,
+            "machine": f"{platform.machine()}, {os.cpu_count()} cpus",
+            "options": {
+                k: (str(v) if isinstance(v, Path) else v)
+                for k, v in opts.__dict__.items()
+                if k not in ("progress",)
+            },
+        }
+        model = DistillModel(codec.cpu().eval(), prior.cpu().eval())
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_model(model, out, summary, half=opts.half)
+        _log(d, f"saved {out}")
+    if d.active:
+        dist.barrier()
+    return summary
+
+
+# ---------------------------------------------------------------------------- CLI
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``distill-live train``."""
+    parser.add_argument(
+        "data_dir", metavar="DATA_DIR", help="folder of audio files (any format soundfile reads)"
+    )
+    parser.add_argument(
+        "--out", "-o", required=True, metavar="MODEL.distill", help="where to write the model"
+    )
+    b = parser.add_argument_group("budget")
+    b.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="wall-clock budget of the whole training (default 30 if no --steps)",
+    )
+    b.add_argument("--steps", type=int, default=None, help="step budget of each stage")
+    b.add_argument("--codec-steps", type=int, default=None)
+    b.add_argument("--prior-steps", type=int, default=None)
+    b.add_argument("--refine-steps", type=int, default=None)
+    b.add_argument(
+        "--codec-share",
+        type=float,
+        default=0.7,
+        help="share of --minutes for the codec (default 0.7)",
+    )
+    b.add_argument(
+        "--refine", action="store_true", help="adversarial refine of the decoder (encoder frozen)"
+    )
+    b.add_argument(
+        "--refine-share", type=float, default=0.3, help="share of the codec's time for --refine"
+    )
+    r = parser.add_argument_group("running")
+    r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    r.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    r.add_argument(
+        "--checkpoint", default=None, help="checkpoint path (default MODEL.distill.ckpt)"
+    )
+    r.add_argument("--checkpoint-minutes", type=float, default=3.0)
+    r.add_argument("--threads", type=int, default=None, help="torch threads per process")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--half", action="store_true", help="store the model as float16 (half the size)")
+    m = parser.add_argument_group("model and data")
+    m.add_argument("--tiny", action="store_true", help="a tiny model (tests, smoke runs)")
+    m.add_argument(
+        "--heldout", type=float, default=0.1, help="share of the audio held out (default 0.1)"
+    )
+    m.add_argument("--batch-size", type=int, default=16)
+    m.add_argument("--crop-frames", type=int, default=32)
+    m.add_argument("--codec-lr", type=float, default=5e-4)
+    m.add_argument("--prior-batch-size", type=int, default=16)
+    m.add_argument("--prior-frames", type=int, default=256)
+    m.add_argument("--prior-lr", type=float, default=6e-4)
+    m.add_argument(
+        "--max-silence-frames", type=int, default=2, help="longest silence kept in the prior's data"
+    )
+    m.add_argument(
+        "--codec", action="append", default=[], metavar="KEY=VALUE", help="codec config override"
+    )
+    m.add_argument(
+        "--prior", action="append", default=[], metavar="KEY=VALUE", help="prior config override"
+    )
+
+
+def _overrides(items: list[str], flag: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"{flag} {item!r}: expected KEY=VALUE")
+        out[key.replace("-", "_")] = float(value) if "." in value or "e" in value else int(value)
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``distill-live train``: returns the exit status."""
+    minutes = args.minutes
+    if minutes is None and args.steps is None and None in (args.codec_steps, args.prior_steps):
+        minutes = 30.0
+    opts = TrainOptions(
+        minutes=minutes,
+        steps=args.steps,
+        codec_steps=args.codec_steps,
+        prior_steps=args.prior_steps,
+        refine_steps=args.refine_steps,
+        codec_share=args.codec_share,
+        refine=args.refine,
+        refine_share=args.refine_share,
+        device=args.device,
+        resume=args.resume,
+        checkpoint=Path(args.checkpoint) if args.checkpoint else None,
+        checkpoint_minutes=args.checkpoint_minutes,
+        seed=args.seed,
+        tiny=args.tiny,
+        heldout=args.heldout,
+        batch_size=args.batch_size,
+        crop_frames=args.crop_frames,
+        codec_lr=args.codec_lr,
+        prior_batch_size=args.prior_batch_size,
+        prior_frames=args.prior_frames,
+        prior_lr=args.prior_lr,
+        max_silence_frames=args.max_silence_frames,
+        codec_overrides=_overrides(args.codec, "--codec"),
+        prior_overrides=_overrides(args.prior, "--prior"),
+        progress=not args.no_progress,
+        threads=args.threads,
+        half=args.half,
+    )
+    summary = train(args.data_dir, args.out, opts)
+    if summary:
+        _print_summary(summary)
+    return 0
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="training summary", show_header=False)
+    c = s["heldout_codec"]
+    refs = s.get("heldout_references", {})
+    rows = [
+        (
+            "data",
+            f"{s['data_seconds']:.0f} s in {s['data_files']} files ({s['heldout_seconds']:.0f} s held out)",
+        ),
+        (
+            "steps",
+            f"codec {s['codec_steps']}, refine {s['refine_steps']}, prior {s['prior_steps']}",
+        ),
+        ("time", f"{s['wall_seconds'] / 60:.1f} min"),
+        (
+            "codec (held out)",
+            f"mel L1 {c.get('mel', float('nan')):.3f} (4 kHz low-pass {refs.get('lowpass4k_mel', float('nan')):.3f}), "
+            f"SC {c.get('sc', float('nan')):.3f} (random phase {refs.get('random_phase_sc', float('nan')):.3f})",
+        ),
+        ("codebook usage", " ".join(f"{u:.0%}" for u in c.get("usage", []))),
+        (
+            "prior (held out)",
+            f"{s['heldout_prior_bits']:.2f} bits/code (unigram {s['heldout_unigram_bits']:.2f})"
+            if s.get("heldout_prior_bits") is not None and s.get("heldout_unigram_bits") is not None
+            else "-",
+        ),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    Console(stderr=True).print(table)
