@@ -385,28 +385,30 @@ class OscServer:
         a = msg.address
         eng = self.engine
         if a == f"{OSC_PREFIX}/record/start":
-            path = eng.record_start(self._string_arg(msg, optional=True))
-            self._done(sender, a, str(path))
+            started = eng.record_start(self._string_arg(msg, optional=True))
+            self._done(sender, a, str(started))
         elif a == f"{OSC_PREFIX}/record/stop":
-            path = eng.record_stop()
-            self._done(sender, a, "" if path is None else str(path))
+            stopped = eng.record_stop()
+            self._done(sender, a, "" if stopped is None else str(stopped))
         elif a == f"{OSC_PREFIX}/model":
-            path = self._string_arg(msg, optional=False)
+            model_path = self._string_arg(msg, optional=False)
 
             def job() -> None:
                 try:
-                    eng.switch_model(path)
+                    eng.switch_model(model_path)
                 except Exception as e:  # noqa: BLE001 - reported to the sender
                     self._fail(sender, a, f"{type(e).__name__}: {e}", "rejected")
                 else:
-                    self._done(sender, a, path)
+                    self._done(sender, a, model_path)
 
             self._jobs.put(job)
         elif a == f"{OSC_PREFIX}/learn":
             name = self._string_arg(msg, optional=False)
             assert name is not None
             if name not in PARAMS:
-                raise ControlError(f"unknown parameter {name!r}; expected one of: {', '.join(PARAMS)}")
+                raise ControlError(
+                    f"unknown parameter {name!r}; expected one of: {', '.join(PARAMS)}"
+                )
             if self.learn is None:
                 raise ControlError("MIDI learn needs a MIDI input: start with --midi-in NAME")
 
@@ -427,7 +429,9 @@ class OscServer:
             name = self._string_arg(msg, optional=True)
             names = list(PARAMS) if name is None else [name]
             if name is not None and name not in PARAMS:
-                raise ControlError(f"unknown parameter {name!r}; expected one of: {', '.join(PARAMS)}")
+                raise ControlError(
+                    f"unknown parameter {name!r}; expected one of: {', '.join(PARAMS)}"
+                )
             target = self._reply_target(sender)
             for n in names:
                 self.send(target, PARAMS[n].osc_address, eng.get(n))

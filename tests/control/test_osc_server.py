@@ -61,7 +61,9 @@ def test_decoder_rejects_malformed_datagrams_with_reason(data: bytes, reason: st
         decode_packet(data)
 
 
-def test_int_and_float_accepted_for_every_parameter(server: OscServer, fake_engine: FakeEngine, osc_client) -> None:  # type: ignore[no-untyped-def]
+def test_int_and_float_accepted_for_every_parameter(
+    server: OscServer, fake_engine: FakeEngine, osc_client
+) -> None:  # type: ignore[no-untyped-def]
     c = osc_client(server.port)
     c.send_message("/distill/temperature", 1)  # int where a float is expected
     c.send_message("/distill/top_k", 40.4)  # float where an int is expected
@@ -84,7 +86,9 @@ def test_bundle_applies_in_order_last_wins(server: OscServer, fake_engine: FakeE
     wait_until(lambda: abs(fake_engine.params["temperature"] - 0.6) < 1e-6, what="0.6")
 
 
-def test_out_of_range_is_clamped_and_answered(server: OscServer, fake_engine: FakeEngine, osc_listener) -> None:  # type: ignore[no-untyped-def]
+def test_out_of_range_is_clamped_and_answered(
+    server: OscServer, fake_engine: FakeEngine, osc_listener
+) -> None:  # type: ignore[no-untyped-def]
     _send(server.port, encode_message("/distill/temperature", 7.5))
     addr, reason = osc_listener.wait_for("/distill/fail")
     assert addr == "/distill/temperature" and "clamped to 2.0" in reason
@@ -97,9 +101,17 @@ def test_out_of_range_is_clamped_and_answered(server: OscServer, fake_engine: Fa
     [
         (encode_message("/distill/temperature", math.nan), "/distill/temperature", "finite"),
         (encode_message("/distill/gain", math.inf), "/distill/gain", "finite"),
-        (encode_message("/distill/temperature", "hot"), "/distill/temperature", "expected one number"),
+        (
+            encode_message("/distill/temperature", "hot"),
+            "/distill/temperature",
+            "expected one number",
+        ),
         (encode_message("/distill/temperature"), "/distill/temperature", "expected one number"),
-        (encode_message("/distill/temperature", 0.5, 0.6), "/distill/temperature", "expected one number"),
+        (
+            encode_message("/distill/temperature", 0.5, 0.6),
+            "/distill/temperature",
+            "expected one number",
+        ),
         (encode_message("/distill/tempo", 0.5), "/distill/tempo", "unknown address"),
         (b"\x01\x02\x03", "?", "malformed"),
         (encode_message("/distill/get", "tempo"), "/distill/get", "unknown parameter 'tempo'"),
@@ -122,7 +134,9 @@ def test_bad_input_is_rejected_counted_and_answered(  # type: ignore[no-untyped-
     wait_until(lambda: fake_engine.params["top_p"] == 0.25)
 
 
-def test_commands_reply_done(server: OscServer, fake_engine: FakeEngine, osc_listener, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_commands_reply_done(
+    server: OscServer, fake_engine: FakeEngine, osc_listener, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "take.wav"
     _send(server.port, encode_message("/distill/record/start", str(target)))
     assert osc_listener.wait_for("/distill/done") == ("/distill/record/start", str(target))
@@ -159,7 +173,10 @@ def test_echo_sends_applied_changes(fake_engine: FakeEngine, osc_listener) -> No
 
 
 def test_replies_go_to_sender_without_reply_port(fake_engine: FakeEngine) -> None:
-    with OscServer(fake_engine, port=0) as srv, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    with (
+        OscServer(fake_engine, port=0) as srv,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s,
+    ):
         s.bind(("127.0.0.1", 0))
         s.settimeout(5)
         s.sendto(encode_message("/distill/get", "seed"), ("127.0.0.1", srv.port))
@@ -178,5 +195,7 @@ def test_flood_is_coalesced(server: OscServer, fake_engine: FakeEngine) -> None:
         for i in range(3000):
             s.sendto(encode_message("/distill/gain", -50.0 + i * 0.01), ("127.0.0.1", server.port))
     wait_until(lambda: server.stats().get("messages", 0) >= 3000, what="all messages")
-    wait_until(lambda: abs(fake_engine.params["gain"] - (-50.0 + 2999 * 0.01)) < 1e-3, what="last value")
+    wait_until(
+        lambda: abs(fake_engine.params["gain"] - (-50.0 + 2999 * 0.01)) < 1e-3, what="last value"
+    )
     assert len(fake_engine.calls) < 3000  # coalesced: fewer engine calls than messages
