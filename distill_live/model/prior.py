@@ -6,9 +6,10 @@ codebooks of one frame are therefore sampled independently given the past (no fl
 depth model: measured 1.5 ms/frame against 6.8 ms for a flattened sequence, FACTS.md).
 
 Positions are relative (ALiBi: a per-head linear penalty on the distance between query and
-key), and attention is limited to the last ``window`` frames. Together these make streaming
-endless: the KV cache is a preallocated ring of ``window`` slots that never grows, and the
-logits of step ``n`` do not depend on ``n`` itself, only on the last ``window`` inputs.
+key), and each layer attends to the last ``window`` inputs only (so the whole stack sees
+``n_layers * (window - 1) + 1`` frames back). Together these make streaming endless: the KV
+cache is a preallocated ring of ``window`` slots per layer that never grows, and the logits
+of step ``n`` do not depend on ``n`` itself.
 
 ``forward`` is the training path and the reference for ``step``: input position 0 is a
 learned BOS vector, position t >= 1 is frame t - 1, and the output at position t predicts
