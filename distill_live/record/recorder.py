@@ -64,6 +64,7 @@ _HEADER_RESERVE = 4096
 #: Spare bytes held in a hidden file and freed to write the final sidecar on a full disk.
 _RESERVE_BYTES = 256 * 1024
 
+_SFC_UPDATE_HEADER_NOW = 0x1060
 _SFC_SET_UPDATE_HEADER_AUTO = 0x1061
 
 #: Sidecars of recordings running in this process (recovery must leave them alone).
@@ -473,6 +474,8 @@ class Recorder:
             raise RecordingError(f"cannot create {path}: {e}") from None
         # Rewrite the header sizes after every write: the file is valid at every moment.
         sf._snd.sf_command(f._file, _SFC_SET_UPDATE_HEADER_AUTO, sf._ffi.NULL, sf._snd.SF_TRUE)
+        # A valid (empty) file from the first moment, before any frame arrives.
+        sf._snd.sf_command(f._file, _SFC_UPDATE_HEADER_NOW, sf._ffi.NULL, 0)
         self._part_frames = 0
         return f
 
@@ -587,18 +590,13 @@ class Recorder:
             self._frames_written = sum(int(p["frames"]) for p in self._parts)
         _unlink(self._reserve)  # frees room for the sidecar on a full disk
         self._end_utc = utc_now()
-        self._status = status
-        self._reason = reason
-        doc = self._document()
+        doc = self._document(status, reason)
         try:
             write_sidecar(self._sidecar, doc)
         except OSError as e:
             msg = f"could not write the final sidecar {self._sidecar}: {e}"
-            self._reason = f"{reason}; {msg}" if reason else msg
-            if status != "failed":
-                self._status = "failed"
-            print(f"distill_live: recording: {msg}", file=sys.stderr)
-            doc = self._document()
+            status, reason = "failed", (f"{reason}; {msg}" if reason else msg)
+            doc = self._document(status, reason)
         self._final_doc = doc
         with _ACTIVE_LOCK:
             _ACTIVE.discard(self._sidecar)
@@ -607,6 +605,9 @@ class Recorder:
             if self._on_failed is not None:
                 with contextlib.suppress(Exception):
                     self._on_failed(reason or "unknown error")
+        # Published last: whoever sees the final status also finds the final sidecar.
+        self._reason = reason
+        self._status = status
 
     def _parts_frames_from_file(self, p: Path) -> None:
         frames = sf.info(str(p)).frames
@@ -615,15 +616,15 @@ class Recorder:
                 entry["frames"] = int(frames)
 
     # ---------------------------------------------------------------- sidecar
-    def _document(self) -> dict[str, Any]:
+    def _document(self, status: str | None = None, reason: str | None = None) -> dict[str, Any]:
         events = sorted(list(self._events), key=lambda e: e["frame"])  # stable: keeps order
         frames = self._frames_written
         return {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
             "software": {"name": "distill_live", "version": __version__},
-            "status": self._status if self._status != "new" else "recording",
-            "reason": self._reason,
+            "status": status or (self._status if self._status != "new" else "recording"),
+            "reason": reason if status else self._reason,
             "audio": {
                 "file": self._path.name,
                 "container": self._container,

@@ -1,0 +1,81 @@
+"""Session names, part names and the command-line options for recording."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from distill_live.record import (
+    add_record_arguments,
+    part_path,
+    recorder_options,
+    resolve_record_path,
+    session_filename,
+)
+
+
+def test_session_filename() -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert session_filename(7, when) == "session_20260102T030405Z_seed7.wav"
+    assert session_filename(7, when, "w64").endswith("_seed7.w64")
+
+
+def test_folder_gets_new_names_each_start(tmp_path: Path) -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    a = resolve_record_path(tmp_path, seed=3, when=when)
+    assert a.parent == tmp_path and a.name == "session_20260102T030405Z_seed3.wav"
+    a.write_bytes(b"")
+    b = resolve_record_path(tmp_path, seed=3, when=when)
+    assert b.name == "session_20260102T030405Z_seed3_2.wav"
+    now = resolve_record_path(str(tmp_path), seed=11)
+    assert re.fullmatch(r"session_\d{8}T\d{6}Z_seed11\.wav", now.name)
+
+
+def test_trailing_separator_makes_the_folder(tmp_path: Path) -> None:
+    p = resolve_record_path(str(tmp_path / "takes") + "/", seed=1)
+    assert p.parent == tmp_path / "takes" and p.parent.is_dir()
+
+
+def test_file_names_kept_or_given_a_suffix(tmp_path: Path) -> None:
+    assert resolve_record_path(tmp_path / "x.wav", seed=0) == tmp_path / "x.wav"
+    assert resolve_record_path(tmp_path / "x", seed=0) == tmp_path / "x.wav"
+    assert resolve_record_path(tmp_path / "x", seed=0, container="w64") == tmp_path / "x.w64"
+
+
+def test_part_names(tmp_path: Path) -> None:
+    first = tmp_path / "take.wav"
+    assert part_path(first, 1) == first
+    assert part_path(first, 2) == tmp_path / "take_part002.wav"
+    assert part_path(first, 12) == tmp_path / "take_part012.wav"
+
+
+def test_command_line_options() -> None:
+    parser = argparse.ArgumentParser()
+    add_record_arguments(parser)
+    args = parser.parse_args(
+        [
+            "--record",
+            "takes/",
+            "--subtype",
+            "float",
+            "--record-container",
+            "RF64",
+            "--record-split-mb",
+            "3",
+        ]
+    )
+    assert args.record == "takes/"
+    assert recorder_options(args) == {
+        "subtype": "FLOAT",
+        "container": "rf64",
+        "split_bytes": 3_000_000,
+    }
+    defaults = recorder_options(parser.parse_args([]))
+    assert defaults == {"subtype": "PCM_24", "container": "wav", "split_bytes": None}
+    assert "--record-split-mb" not in parser.format_help()  # hidden
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--subtype", "PCM_8"])
