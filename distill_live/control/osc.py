@@ -102,12 +102,12 @@ COMMANDS: Mapping[str, Command] = {
 
 #: Messages distill_live sends back, with their arguments.
 REPLIES: Mapping[str, str] = {
-    f"{OSC_PREFIX}/done": "<address> [details...]: a command succeeded",
-    f"{OSC_PREFIX}/fail": "<address> <reason>: a message was rejected, or clamped "
+    f"{OSC_PREFIX}/done": "`<address> [details...]`: a command succeeded",
+    f"{OSC_PREFIX}/fail": "`<address> <reason>`: a message was rejected, or clamped "
     "(then the clamped value was applied and the reason says so)",
-    f"{OSC_PREFIX}/status.reply": "<key> <value> pairs: every parameter, then "
+    f"{OSC_PREFIX}/status.reply": "`<key> <value>` pairs: every parameter, then "
     "underruns, buffer_fill, recording (path or empty), osc_errors",
-    f"{OSC_PREFIX}/<param>": "<value>: answer to /distill/get, and the echo of every change "
+    f"{OSC_PREFIX}/<param>": "`<value>`: answer to `/distill/get`, and the echo of every change "
     "that took effect (--osc-echo)",
 }
 
