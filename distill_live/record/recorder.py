@@ -19,6 +19,7 @@ Threading model
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import threading
@@ -69,6 +70,7 @@ _SFC_SET_UPDATE_HEADER_AUTO = 0x1061
 
 #: Sidecars of recordings running in this process (recovery must leave them alone).
 _ACTIVE: set[Path] = set()
+_EVENTS_MARK = "\u0000events\u0000"
 _ACTIVE_LOCK = threading.Lock()
 
 
@@ -219,6 +221,11 @@ class Recorder:
         self._start_utc: str | None = None
         self._end_utc: str | None = None
         self._final_doc: dict[str, Any] | None = None
+        self._next_sidecar = 0.0
+        self._ev_rendered: list[tuple[int, int, str]] = []  # (frame, arrival, JSON)
+        self._ev_n = 0
+        self._ev_unsorted = False
+        self._identity = process_identity()
 
     # ---------------------------------------------------------------- properties
     @property
@@ -561,13 +568,21 @@ class Recorder:
         self._sf = None
         nxt = part_path(self._path, len(self._parts) + 1)
         self._parts.append({"file": nxt.name, "frames": 0})
-        write_sidecar(self._sidecar, self._document())  # list the part before it exists
+        write_sidecar(self._sidecar, self._sidecar_text())  # list the part before it exists
         self._sf = self._open_part(nxt)
 
     def _sync(self) -> None:
         if self._sf is not None:
             self._sf.flush()  # fsync; the header is already current
-        write_sidecar(self._sidecar, self._document())
+        # The sidecar is informational while recording (recovery counts frames from the
+        # files), and serialising a long event list holds the GIL the generator thread needs:
+        # rewrite it at most every 50x the time the last rewrite took.
+        now = time.monotonic()
+        if now < self._next_sidecar:
+            return
+        write_sidecar(self._sidecar, self._sidecar_text())
+        took = time.monotonic() - now
+        self._next_sidecar = now + max(self._sync_interval, 50 * took) - 0.001
 
     def _finish(self, status: str, reason: str | None) -> None:
         self._accepting = False
@@ -592,7 +607,7 @@ class Recorder:
         self._end_utc = utc_now()
         doc = self._document(status, reason)
         try:
-            write_sidecar(self._sidecar, doc)
+            write_sidecar(self._sidecar, self._sidecar_text(status, reason))
         except OSError as e:
             msg = f"could not write the final sidecar {self._sidecar}: {e}"
             status, reason = "failed", (f"{reason}; {msg}" if reason else msg)
@@ -616,8 +631,35 @@ class Recorder:
                 entry["frames"] = int(frames)
 
     # ---------------------------------------------------------------- sidecar
-    def _document(self, status: str | None = None, reason: str | None = None) -> dict[str, Any]:
-        events = sorted(list(self._events), key=lambda e: e["frame"])  # stable: keeps order
+    def _events_text(self) -> str:
+        """The events as JSON, sorted by frame (stable). Each event is rendered once, so a
+        rewrite costs a join, not a serialisation of the whole list (GIL time)."""
+        new = self._events[self._ev_n :]
+        if new:
+            last = self._ev_rendered[-1][0] if self._ev_rendered else -1
+            for e in new:
+                self._ev_rendered.append((e["frame"], self._ev_n, json.dumps(e)))
+                self._ev_n += 1
+                if e["frame"] < last:
+                    self._ev_unsorted = True
+                last = max(last, e["frame"])
+            if self._ev_unsorted:
+                self._ev_rendered.sort(key=lambda t: (t[0], t[1]))
+                self._ev_unsorted = False
+        if not self._ev_rendered:
+            return "[]"
+        return "[\n  " + ",\n  ".join(t[2] for t in self._ev_rendered) + "\n ]"
+
+    def _sidecar_text(self, status: str | None = None, reason: str | None = None) -> str:
+        doc = self._document(status, reason, events=False)
+        doc["events"] = _EVENTS_MARK
+        text = json.dumps(doc, indent=1, allow_nan=False)
+        return text.replace(json.dumps(_EVENTS_MARK), self._events_text(), 1) + "\n"
+
+    def _document(
+        self, status: str | None = None, reason: str | None = None, events: bool = True
+    ) -> dict[str, Any]:
+        evs = sorted(list(self._events), key=lambda e: e["frame"]) if events else []
         frames = self._frames_written
         return {
             "format": FORMAT_NAME,
@@ -643,8 +685,8 @@ class Recorder:
             "dropped_blocks": self._dropped_blocks,
             "dropped_frames": self._gap_total,
             "gaps": [{"frame": g[0], "frames": g[1]} for g in list(self._gap_log)],
-            "events": events,
-            "writer": process_identity(),
+            "events": evs,
+            "writer": self._identity,
         }
 
 

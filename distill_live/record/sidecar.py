@@ -148,14 +148,18 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_sidecar(path: Path, doc: Mapping[str, Any], *, exclusive: bool = False) -> None:
-    """Write ``doc`` to ``path`` atomically: temporary file, fsync, rename, fsync the folder.
+def write_sidecar(path: Path, doc: Mapping[str, Any] | str, *, exclusive: bool = False) -> None:
+    """Write ``doc`` (a document, or its JSON text) to ``path`` atomically: temporary file,
+    fsync, rename, fsync the folder.
 
     With ``exclusive=True`` the sidecar must not exist yet (a hard link from the temporary
     file, which fails if the name is taken; ``O_EXCL`` on file systems without hard links).
     Raises ``OSError`` (``FileExistsError`` when exclusive and taken).
     """
-    text = json.dumps(_jsonable(doc), indent=1, allow_nan=False) + "\n"
+    if isinstance(doc, str):
+        text = doc
+    else:
+        text = json.dumps(_jsonable(doc), indent=1, allow_nan=False) + "\n"
     data = text.encode("utf-8")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
