@@ -1,0 +1,533 @@
+"""`Engine`: the live instrument as a Python object.
+
+>>> with Engine("default", params=ParamValues(temperature=0.9)) as eng:   # doctest: +SKIP
+...     eng.set("temperature", 1.2, source="api")
+...     print(eng.stats()["underruns"])
+
+Threads and processes:
+
+* the **generator thread** owns the model (torch at one thread). It applies queued control
+  changes at chunk boundaries (rolling back look-ahead that has not been played beyond a
+  safety margin, see :class:`~distill_live.engine.stream.Stream`), keeps the shared ring
+  filled to ``lookahead_ms``, hands every frame that has been played to the recorder, and
+  calls listeners when a change takes effect;
+* the **audio process** (:mod:`distill_live.engine.audio`) copies blocks out of the ring;
+* a **watchdog thread** restarts the audio process when it dies or its callbacks stop.
+
+``set`` is thread-safe and cheap (validate, clamp, enqueue): OSC and MIDI handlers call it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import statistics
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from ..errors import ControlError, DeviceError, RecordingError
+from ..params import PARAMS, ParamValues, get_param
+from .ring import H, Ring
+from .stream import AppliedChange, Change, Stream
+
+__all__ = [
+    "Engine",
+    "AppliedChange",
+    "DEFAULT_LOOKAHEAD_MS",
+    "DEFAULT_CHUNK_FRAMES",
+    "SOURCES",
+    "setup_torch",
+    "resolve_model",
+]
+
+log = logging.getLogger(__name__)
+
+#: Audio kept queued ahead of the play position (protects against scheduling hiccups; a
+#: control change does not wait for it, see the safety margin).
+DEFAULT_LOOKAHEAD_MS = 250.0
+#: Code frames per generated chunk (the control granularity: 2 x 1024 samples = 43 ms).
+DEFAULT_CHUNK_FRAMES = 2
+#: Where a change may land at the earliest: play position + guard + the time regeneration
+#: takes (measured, x1.5), at least this many ms.
+MIN_SAFETY_MS = 20.0
+GUARD_MS = 8.0  # frames this close to the play position are never rewritten
+SOURCES = ("osc", "midi", "cli", "api", "automation")
+
+
+def setup_torch() -> None:
+    """One torch thread for everything in this process (FACTS: default threads spin)."""
+    import torch
+
+    torch.set_num_threads(1)
+    with contextlib.suppress(RuntimeError):  # already set, or inter-op work already ran
+        torch.set_num_interop_threads(1)
+
+
+def resolve_model(model: Any) -> Any:
+    """A DistillModel from a model, a path, or ``"default"``/None (the shipped model)."""
+    if model is None or isinstance(model, (str, os.PathLike)):
+        from ..model import load_model
+
+        return load_model(model)
+    for attr in ("prior", "codec", "hop", "sample_rate", "decoder_context"):
+        if not hasattr(model, attr):
+            raise TypeError(f"model must be a DistillModel or a path, got {type(model).__name__}")
+    return model
+
+
+def _ring_capacity(rate: int, lookahead_ms: float) -> int:
+    need = int(rate * (lookahead_ms / 1000 + 1.0))  # look-ahead + a chunk + slack
+    cap = 1 << 14
+    while cap < need:
+        cap <<= 1
+    return cap
+
+
+class Engine:
+    """The live engine. See the module docstring and docs/ARCHITECTURE.md."""
+
+    def __init__(
+        self,
+        model: Any = "default",
+        params: ParamValues | None = None,
+        stereo: str = "mono",
+        samplerate: int | None = None,
+        device: int | str | None = None,
+        blocksize: int = 0,
+        channels: int = 2,
+        lookahead_ms: float = DEFAULT_LOOKAHEAD_MS,
+        chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+        safety_ms: float | None = None,
+    ) -> None:
+        from .post import streams_for_mode
+
+        setup_torch()
+        streams_for_mode(stereo)  # validates
+        if samplerate is not None and not 8000 <= int(samplerate) <= 192000:
+            raise DeviceError(f"samplerate must be 8000..192000 Hz, got {samplerate}")
+        if not 1 <= int(channels) <= 64:
+            raise DeviceError(f"channels must be 1..64, got {channels}")
+        if not 20 <= float(lookahead_ms) <= 4000:
+            raise ValueError(f"lookahead must be 20..4000 ms, got {lookahead_ms}")
+        if blocksize < 0:
+            raise DeviceError(f"blocksize must be >= 0 (0 = the device's own), got {blocksize}")
+        self.model = resolve_model(model)
+        self.stereo = stereo
+        self.device = device
+        self.samplerate_requested = samplerate
+        self.blocksize = int(blocksize)
+        self.channels = int(channels)
+        self.lookahead_ms = float(lookahead_ms)
+        self.chunk_frames = int(chunk_frames)
+        self.safety_ms = safety_ms
+        self._params = params or ParamValues()
+        self._lock = threading.Lock()  # guards _params, listeners, recorder handles
+        self._queue: queue.SimpleQueue[Change | tuple[str, Any]] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._listeners: list[Callable[[AppliedChange], None]] = []
+        self.ring: Ring | None = None
+        self.output: Any = None
+        self.stream: Stream | None = None
+        self.samplerate = 0
+        self._threads: list[threading.Thread] = []
+        self._rtf: deque[float] = deque(maxlen=400)
+        self._regen_s: deque[float] = deque(maxlen=50)
+        self._level = 0.0
+        self._late_rollbacks = 0
+        self._rollbacks = 0
+        self._changes_applied = 0
+        self._error: BaseException | None = None
+        self._recorder: Any = None
+        self._rec_pending: deque[tuple[int, np.ndarray]] = deque()
+        self._rec_events: list[AppliedChange] = []
+        self._committed = 0  # ring position up to which played frames were handed on
+        self._rec_origin = 0  # ring position of the recording's first frame
+        self._rec_underruns0 = 0
+        self.started_at: float | None = None
+        self.first_sound_s: float | None = None
+
+    # ------------------------------------------------------------------ lifetime
+    def start(self) -> Engine:
+        """Open the audio output, pre-fill the look-ahead and start playing."""
+        from .output import AudioOutput
+
+        if self.stream is not None:
+            return self
+        t0 = time.monotonic()
+        ring_rate = int(self.samplerate_requested or 96000)
+        self.ring = Ring.create(_ring_capacity(ring_rate, self.lookahead_ms), self.channels)
+        self.output = AudioOutput(self.ring, self.device, self.samplerate_requested, self.blocksize)
+        try:
+            info = self.output.start()
+        except BaseException:
+            self.ring.close()
+            self.ring = None
+            raise
+        self.samplerate = int(round(float(info["samplerate"])))
+        if self.samplerate > 96000 and not self.samplerate_requested:
+            self.output.stop()
+            self.ring.close()
+            self.ring = None
+            raise DeviceError(
+                f"the output runs at {self.samplerate} Hz; give --samplerate 48000 (or 44100, "
+                "96000) if the device supports it"
+            )
+        self.stream = Stream(
+            self.model,
+            self._params,
+            self.stereo,
+            out_rate=self.samplerate,
+            channels=self.channels,
+            chunk_frames=self.chunk_frames,
+        )
+        self._fill(min(self._lookahead_frames(), int(0.1 * self.samplerate)))
+        self.ring.header[H.PRIMED] = 1
+        self.ring.header[H.GAP_RESET] = 1
+        self.started_at = t0
+        self._stop.clear()
+        gen = threading.Thread(target=self._run, name="distill-generator", daemon=True)
+        dog = threading.Thread(target=self._watchdog, name="distill-watchdog", daemon=True)
+        self._threads = [gen, dog]
+        for t in self._threads:
+            t.start()
+        # first sound: the first callback that took frames from the ring
+        deadline = time.monotonic() + 5.0
+        while self.ring.read_pos == 0 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        self.first_sound_s = time.monotonic() - t0 if self.ring.read_pos else None
+        return self
+
+    def stop(self) -> None:
+        """Stop playing (finishes a recording first). Safe to call twice."""
+        if self.stream is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        for t in self._threads:
+            t.join(timeout=10)
+        self._threads = []
+        if self._recorder is not None:
+            try:
+                self.record_stop()
+            except RecordingError as exc:
+                log.warning("%s", exc)
+        if self.output is not None:
+            self.output.stop()
+        if self.ring is not None:
+            self.ring.close()
+            self.ring = None
+        self.stream = None
+
+    close = stop
+
+    def __enter__(self) -> Engine:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ control
+    def set(self, name: str, value: object, source: str = "api") -> int | float:
+        """Request ``name = value`` (coerced and clamped to the parameter's range). Returns
+        the value that will be applied, at the next chunk boundary the stream can reach."""
+        p = get_param(name)
+        if source not in SOURCES:
+            raise ControlError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+        v, clamped = p.coerce(value)
+        if clamped:
+            log.info("%s %r clamped to %r (range %s)", name, value, v, p.range_text)
+        with self._lock:
+            self._params = self._params.replace(**{name: v})
+        self._queue.put(Change(name, v, source, time.monotonic_ns()))
+        self._wake.set()
+        return v
+
+    def get(self, name: str) -> int | float:
+        get_param(name)
+        return self._params[name]
+
+    @property
+    def params(self) -> ParamValues:
+        """The current values (as last set; each takes effect at the next boundary)."""
+        return self._params
+
+    def add_listener(self, fn: Callable[[AppliedChange], None]) -> None:
+        """Call ``fn(change)`` from the generator thread whenever a change takes effect."""
+        with self._lock:
+            self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[AppliedChange], None]) -> None:
+        with self._lock:
+            if fn in self._listeners:
+                self._listeners.remove(fn)
+
+    def switch_model(self, model: Any, fade_s: float = 0.5) -> None:
+        """Crossfade (equal power) to another model; loads it in the calling thread."""
+        new = resolve_model(model)
+        self._queue.put(("switch", (new, float(fade_s))))
+        self._wake.set()
+
+    # ------------------------------------------------------------------ recording
+    def record_start(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        subtype: str = "PCM_24",
+        container: str = "wav",
+        split_bytes: int | None = None,
+    ) -> Path:
+        """Record what is played from now on (post-processed, output rate and channels) to
+        ``path`` (a file, or a folder for a new session file; None: ./recordings/)."""
+        from ..record import Recorder, resolve_record_path, session_metadata
+
+        if self.stream is None or self.ring is None:
+            raise RecordingError("start the engine before recording")
+        if self._recorder is not None:
+            raise RecordingError(f"already recording to {self._recorder.path}")
+        target = resolve_record_path(
+            path if path is not None else "recordings/",
+            seed=int(self._params["seed"]),
+            container=container,
+        )
+        with self._lock:
+            self._commit(None)
+            origin = self._rec_origin = self._committed
+            rec = Recorder(
+                target,
+                samplerate=self.samplerate,
+                channels=self.channels,
+                subtype=subtype,
+                container=container,
+                split_bytes=split_bytes,
+                metadata=session_metadata(
+                    model=self.model,
+                    params=self._params,
+                    stereo=self.stereo,
+                    engine={
+                        "lookahead_ms": self.lookahead_ms,
+                        "chunk_frames": self.chunk_frames,
+                        "device": self.output.info.get("device") if self.output else None,
+                    },
+                ),
+                origin_frame=origin,
+            )
+            rec.start()
+            self._rec_underruns0 = int(self.ring.header[H.EMPTY])
+            self._recorder = rec
+        return Path(rec.path)
+
+    def record_stop(self) -> Path | None:
+        """Finish the recording (frames played so far) and return its path."""
+        with self._lock:
+            rec, self._recorder = self._recorder, None
+            if rec is None:
+                return None
+            self._commit(rec)
+        rec.stop()
+        return Path(rec.path)
+
+    @property
+    def recorder(self) -> Any:
+        return self._recorder
+
+    # ------------------------------------------------------------------ stats
+    def stats(self) -> dict[str, Any]:
+        ring, out = self.ring, self.output
+        hdr = ring.header if ring is not None else np.zeros(16, dtype=np.int64)
+        rate = self.samplerate or 48000
+        fill = int(hdr[H.WRITE] - hdr[H.READ])
+        rtf = statistics.median(self._rtf) if self._rtf else None
+        rec = self._recorder
+        return {
+            "running": self.stream is not None,
+            "underruns": int(hdr[H.EMPTY]),
+            "empty_callbacks": int(hdr[H.EMPTY]),
+            "underflows": int(hdr[H.UNDERFLOW]),
+            "callbacks": int(hdr[H.CALLBACKS]),
+            "max_callback_gap_ms": int(hdr[H.MAX_GAP_NS]) / 1e6,
+            "buffer_fill": fill,
+            "buffer_ms": 1000 * fill / rate,
+            "lookahead_ms": self.lookahead_ms,
+            "rtf": rtf,
+            "level_db": 20 * np.log10(max(self._level, 1e-6)),
+            "frames_played": int(hdr[H.READ]),
+            "frames_generated": int(hdr[H.WRITE]),
+            "samplerate": self.samplerate,
+            "device": out.info.get("device") if out is not None else None,
+            "audio_status": out.status if out is not None else "stopped",
+            "audio_restarts": out.restarts if out is not None else 0,
+            "audio_pid": out.pid if out is not None else None,
+            "audio_events": list(out.events) if out is not None else [],
+            "rollbacks": self._rollbacks,
+            "late_rollbacks": self._late_rollbacks,
+            "changes_applied": self._changes_applied,
+            "safety_ms": 1000 * self._safety_frames() / rate if self.samplerate else None,
+            "recording": None if rec is None else str(rec.path),
+            "recording_frames": None if rec is None else rec.frames_written,
+            "params": self._params.as_dict(),
+            "first_sound_s": self.first_sound_s,
+            "error": None if self._error is None else repr(self._error),
+        }
+
+    # ------------------------------------------------------------------ generator thread
+    def _lookahead_frames(self) -> int:
+        return int(self.lookahead_ms * self.samplerate / 1000)
+
+    def _safety_frames(self) -> int:
+        if self.safety_ms is not None:
+            ms = float(self.safety_ms)
+        else:
+            regen = max(self._regen_s) if self._regen_s else 0.03
+            ms = max(MIN_SAFETY_MS, GUARD_MS + 1500 * regen + 4)
+        return int(ms * self.samplerate / 1000)
+
+    def _fill(self, target: int) -> None:
+        assert self.ring is not None and self.stream is not None
+        while self.ring.fill() < target:
+            self._produce()
+
+    def _produce(self) -> None:
+        ring, stream = self.ring, self.stream
+        assert ring is not None and stream is not None
+        t = time.perf_counter()
+        pos = stream.out_pos
+        data = stream.produce()
+        dt = time.perf_counter() - t
+        if data.shape[0]:
+            self._rtf.append(dt * self.samplerate / data.shape[0])
+            self._level = max(float(np.max(np.abs(data))), self._level * 0.7)
+        if pos != ring.write_pos:  # replaces look-ahead dropped by a change
+            start = ring.rewrite(pos, data, int(GUARD_MS * self.samplerate / 1000))
+            if start != pos:
+                self._late_rollbacks += 1
+            data = data[start - pos :]
+            pos = start
+            if not data.shape[0]:
+                return  # the play position passed all of it: the old frames stay
+            with self._lock:  # what was queued from `start` on will not be played
+                pend = self._rec_pending
+                while pend and pend[-1][0] >= start:
+                    pend.pop()
+                if pend and pend[-1][0] + pend[-1][1].shape[0] > start:
+                    p0, d0 = pend[-1]
+                    pend[-1] = (p0, d0[: start - p0])
+        else:
+            while data.shape[0] > ring.space() and not self._stop.is_set():
+                time.sleep(0.002)
+            ring.write(data)
+        with self._lock:
+            self._rec_pending.append((pos, data))
+
+    def _apply_pending(self, pending: list[Change]) -> list[Change]:
+        ring, stream = self.ring, self.stream
+        assert ring is not None and stream is not None
+        t = time.perf_counter()
+        not_before = min(ring.read_pos + self._safety_frames(), stream.out_pos)
+        res = stream.apply(pending, not_before)
+        if res is None:
+            return pending
+        frame, applied = res
+        if not applied:
+            return []
+        self._changes_applied += len(applied)
+        if frame < ring.write_pos:
+            self._rollbacks += 1
+            self._produce()  # the first regenerated chunk, written over the old look-ahead
+            self._regen_s.append(time.perf_counter() - t)
+        with self._lock:
+            listeners = list(self._listeners)
+            if self._recorder is not None:
+                self._rec_events.extend(applied)
+        for ch in applied:
+            for fn in listeners:
+                try:
+                    fn(ch)
+                except Exception:  # a listener must not stop the music
+                    log.exception("listener %r failed", fn)
+        return []
+
+    def _commit(self, rec: Any) -> None:
+        """Hand the frames played so far to the recorder, if any (call with the lock held).
+        Only played frames are final: queued ones may still be replaced by a change."""
+        assert self.ring is not None
+        read = self.ring.read_pos
+        while self._rec_pending:
+            pos, data = self._rec_pending[0]
+            end = pos + data.shape[0]
+            if pos >= read:
+                break
+            if end <= read:
+                self._rec_pending.popleft()
+                part = data
+            else:
+                part = data[: read - pos]
+                self._rec_pending[0] = (read, data[read - pos :])
+            if rec is not None:
+                if pos < self._rec_origin:
+                    part = part[self._rec_origin - pos :]
+                if part.shape[0]:
+                    rec.write(part)
+            self._committed = pos + data.shape[0] if end <= read else read
+        if rec is not None:
+            for ch in self._rec_events:
+                rec.event(ch.frame, ch.param, ch.value, ch.source)
+            self._rec_events.clear()
+            rec.set_underruns(int(self.ring.header[H.EMPTY]) - self._rec_underruns0)
+
+    def _run(self) -> None:
+        setup_torch()
+        ring, stream = self.ring, self.stream
+        assert ring is not None and stream is not None
+        pending: list[Change] = []
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                while True:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if isinstance(item, Change):
+                        pending.append(item)
+                    else:
+                        stream.switch_model(*item[1])
+                if pending:
+                    pending = self._apply_pending(pending)
+                lookahead = self._lookahead_frames()
+                # after a change, make sure the margin is refilled before looking again
+                with self._lock:
+                    self._commit(self._recorder)
+                if ring.fill() < lookahead or stream.out_pos != ring.write_pos:
+                    self._produce()
+                else:
+                    stream.prune(ring.read_pos)
+                    self._wake.wait(0.005)
+        except BaseException as exc:  # surfaced by stats() and play's status line
+            self._error = exc
+            log.exception("generator thread failed")
+
+    def _watchdog(self) -> None:
+        while not self._stop.wait(0.1):
+            try:
+                if self.output is not None:
+                    self.output.check()
+            except Exception as exc:  # keep watching whatever happens
+                log.warning("watchdog: %s", exc)
+
+
+# keep PARAMS importable from here for API users who want the table next to the engine
+_ = PARAMS

@@ -1,0 +1,212 @@
+"""Chunk-ahead sampling and windowed decoding with a linear crossfade.
+
+One :class:`Generator` turns a model into an endless stream of decoded audio (at the model
+rate, one row per stream), ``chunk_frames`` code frames at a time:
+
+* The prior samples one continuous code sequence per stream (its state carries across
+  chunks), always at least ``context + 1`` frames ahead of what has been decoded, in whole
+  chunks.
+* Chunk ``[E, E + C)`` is decoded from the window ``[E - X, E + C + 1 + X)`` of codes, with
+  ``X = context_frames`` (the decoder's receptive field, ``model.decoder_context``) on both
+  sides, so it equals the same frames of a whole-sequence decode.
+* Each decode also yields ``crossfade`` samples past its chunk (the tail); the next chunk's
+  first ``crossfade`` samples are a *linear* fade from that tail into the new decode. Two
+  decodes of the same codes are correlated, so the gains sum to one (an equal-power fade
+  would add up to 3 dB). The fade matters where the codes differ: after a rollback (a
+  control change that regenerates look-ahead) the old tail was decoded with the old future.
+
+Rollback: before sampling chunk ``b`` the generator keeps a snapshot of every stream's prior
+state and random generator (:meth:`rollback_codes`), and before decoding chunk ``b`` the
+crossfade tail (:meth:`rollback_emission`). Rolling back to ``b`` and going on with other
+parameters gives exactly what a stream changed at ``b`` in the first place gives, which is
+what makes live changes and offline automation identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["Generator", "SamplingParams"]
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int = 0
+
+
+class Generator:
+    """Codes → decoded audio for ``n_streams`` streams (seeds ``seed``, ``seed + 1``, ...)."""
+
+    def __init__(
+        self,
+        model: Any,
+        sampling: SamplingParams,
+        n_streams: int = 1,
+        chunk_frames: int = 2,
+        context_frames: int | None = None,
+        crossfade: int | None = None,
+    ) -> None:
+        from ..model.sampling import sample_code_sequence
+
+        self._sample = sample_code_sequence
+        self.model = model
+        self.prior = model.prior
+        self.codec = model.codec
+        self.hop = int(model.hop)
+        self.sample_rate = int(model.sample_rate)
+        self.n_streams = n_streams
+        self.chunk = int(chunk_frames)
+        if self.chunk < 1:
+            raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
+        self.context = int(model.decoder_context if context_frames is None else context_frames)
+        self.crossfade = self.hop if crossfade is None else int(crossfade)
+        if not 0 <= self.crossfade <= self.hop:
+            raise ValueError(f"crossfade must be in 0..hop ({self.hop}), got {crossfade}")
+        if self.crossfade:
+            i = np.arange(1, self.crossfade + 1, dtype=np.float64)
+            self.fade_in = (i / (self.crossfade + 1)).astype(np.float32)
+            self.fade_out = (1.0 - i / (self.crossfade + 1)).astype(np.float32)
+        self.sampling = sampling
+        self.rngs = [torch.Generator() for _ in range(n_streams)]
+        self._reseed()
+        self.states = [self.prior.initial_state(batch=1) for _ in range(n_streams)]
+        k = int(model.n_codebooks) if hasattr(model, "n_codebooks") else self.codec.n_codebooks
+        self.codes = torch.zeros((n_streams, k, 0), dtype=torch.long)  # (S, K, N)
+        self.codes_start = 0  # frame index of self.codes[..., 0]
+        self.emitted = 0  # E: frames decoded and handed out (a chunk boundary)
+        self.tail: np.ndarray | None = None  # (S, crossfade) decoded past E, for the fade
+        self._code_snaps: dict[int, Any] = {}
+        self._emit_snaps: dict[int, Any] = {}
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def sampled(self) -> int:
+        """P: frames sampled so far (a chunk boundary)."""
+        return self.codes_start + int(self.codes.shape[-1])
+
+    @property
+    def chunk_samples(self) -> int:
+        return self.chunk * self.hop
+
+    @property
+    def lead_frames(self) -> int:
+        """Code frames the prior must have sampled beyond a chunk before it can be decoded."""
+        return self.context + 1
+
+    def _reseed(self) -> None:
+        for i, g in enumerate(self.rngs):
+            g.manual_seed(int(self.sampling.seed) + i)
+
+    # ------------------------------------------------------------------ sampling
+    def _snapshot_codes(self) -> None:
+        self._code_snaps[self.sampled] = (
+            [s.clone() for s in self.states],
+            [g.get_state() for g in self.rngs],
+        )
+
+    def _sample_chunk(self) -> None:
+        self._snapshot_codes()
+        sp = self.sampling
+        new = []
+        for i in range(self.n_streams):
+            codes, self.states[i] = self._sample(
+                self.prior,
+                self.states[i],
+                self.chunk,
+                temperature=float(sp.temperature),
+                top_k=int(sp.top_k),
+                top_p=float(sp.top_p),
+                generator=self.rngs[i],
+            )  # (1, K, C)
+            new.append(codes)
+        self.codes = torch.cat([self.codes, torch.cat(new, dim=0)], dim=-1)
+
+    # ------------------------------------------------------------------ decoding
+    @torch.inference_mode()
+    def next_chunk(self) -> np.ndarray:
+        """Decode the next chunk: (n_streams, chunk_frames * hop) float32."""
+        e, c, x, h = self.emitted, self.chunk, self.context, self.hop
+        self._emit_snaps[e] = None if self.tail is None else self.tail.copy()
+        need = e + c + 1 + x
+        while self.sampled < need:
+            self._sample_chunk()
+        s = max(0, e - x, self.codes_start)
+        window = self.codes[:, :, s - self.codes_start : need - self.codes_start]  # (S, K, T)
+        emb = self.codec.codes_to_embeddings(window)  # (S, D, T)
+        audio = self.codec.decode(emb).numpy()  # (S, T * hop)
+        off = (e - s) * h
+        out = audio[:, off : off + c * h].astype(np.float32, copy=True)  # (S, C * hop)
+        f = self.crossfade
+        if f and self.tail is not None:
+            out[:, :f] = self.tail * self.fade_out + out[:, :f] * self.fade_in
+        self.tail = audio[:, off + c * h : off + c * h + f].copy() if f else None
+        self.emitted = e + c
+        self._trim_codes()
+        return out
+
+    def _trim_codes(self) -> None:
+        # codes older than the left context of the oldest window we may decode again go
+        oldest = min([self.emitted, *self._emit_snaps])
+        keep_from = max(self.codes_start, oldest - self.context)
+        if keep_from > self.codes_start:
+            self.codes = self.codes[:, :, keep_from - self.codes_start :]
+            self.codes_start = keep_from
+
+    # ------------------------------------------------------------------ rollback
+    def boundaries(self) -> list[int]:
+        """Chunk boundaries (frames) the emission can be rolled back to, oldest first."""
+        return sorted(self._emit_snaps)
+
+    def can_rollback_codes(self, frame: int) -> bool:
+        return frame in self._code_snaps and (frame == self.emitted or frame in self._emit_snaps)
+
+    def rollback_emission(self, frame: int) -> None:
+        """Decode again from chunk boundary ``frame`` (≤ E), keeping the sampled codes."""
+        if frame == self.emitted:
+            return
+        if frame not in self._emit_snaps:
+            raise ValueError(f"no emission snapshot at frame {frame}")
+        tail = self._emit_snaps[frame]
+        self.tail = None if tail is None else tail.copy()
+        self.emitted = frame
+        for f in [f for f in self._emit_snaps if f > frame]:
+            del self._emit_snaps[f]
+
+    def rollback_codes(self, frame: int) -> None:
+        """Drop the codes sampled from ``frame`` on and restore the prior and random state
+        there; the emission goes back to ``frame`` too."""
+        self.rollback_emission(frame)
+        if frame == self.sampled:
+            return
+        states, rng_states = self._code_snaps[frame]
+        self.states = [s.clone() for s in states]
+        for g, st in zip(self.rngs, rng_states, strict=True):
+            g.set_state(st)
+        self.codes = self.codes[:, :, : frame - self.codes_start]
+        for f in [f for f in self._code_snaps if f > frame]:
+            del self._code_snaps[f]
+
+    def set_sampling(self, sampling: SamplingParams) -> None:
+        """New sampling parameters for codes sampled from now on. Call right after
+        :meth:`rollback_codes` (at a boundary with nothing sampled beyond it): a new seed
+        restarts the random streams there, and the snapshot at that boundary is renewed."""
+        reseed = sampling.seed != self.sampling.seed
+        self.sampling = sampling
+        if reseed:
+            self._reseed()
+        if self.sampled in self._code_snaps:
+            self._snapshot_codes()
+
+    def prune(self, before_frame: int) -> None:
+        """Forget snapshots of boundaries before ``before_frame`` (already played)."""
+        for d in (self._code_snaps, self._emit_snaps):
+            for f in [f for f in d if f < before_frame]:
+                del d[f]
+        self._trim_codes()

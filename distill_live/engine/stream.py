@@ -1,0 +1,221 @@
+"""The generated stream at the output rate: generator + post-processing + change scheduling.
+
+:class:`Stream` is what both the live engine (a generator thread writing to the ring) and
+the offline render (a virtual clock) drive. It produces output frames chunk by chunk and
+applies parameter changes at chunk boundaries:
+
+* A change is applied at the first chunk boundary whose output position is at or after the
+  position the caller asks for (``not_before``): the live engine asks for "the play position
+  plus a safety margin", the render for "the automation event's time".
+* If that boundary lies in look-ahead already produced, the stream rolls back to it: the
+  generator restores its prior/random state (sampling parameters) or only its decode
+  position (gain, width), the post chain restores its filter states, and the caller
+  overwrites the queued frames from there. Rolling back to a boundary and producing again
+  gives exactly what changing the value at that boundary in the first place gives, so the
+  regenerated audio joins the kept audio like any other chunk (linear crossfade included),
+  and live changes equal offline automation at the same boundaries.
+* Boundaries never go backwards (a later change never lands before an earlier one).
+
+A model switch crossfades the old stream into a new one with an equal-power fade (two
+unrelated streams: their powers add).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..params import ParamValues
+from .generator import Generator, SamplingParams
+from .post import PostChain, streams_for_mode
+
+__all__ = ["Change", "AppliedChange", "Stream", "SAMPLING_PARAMS", "POST_PARAMS"]
+
+SAMPLING_PARAMS = ("temperature", "top_k", "top_p", "seed")
+POST_PARAMS = ("gain", "width")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A requested change (already validated/clamped), queued for the generator."""
+
+    param: str
+    value: int | float
+    source: str = "api"
+    t_ns: int = 0  # time.monotonic_ns() when it was requested (latency measurements)
+
+
+@dataclass(frozen=True)
+class AppliedChange:
+    """A change that took effect at output frame ``frame`` (the first frame made with it)."""
+
+    frame: int
+    param: str
+    value: int | float
+    source: str
+    t_ns: int = 0
+
+
+def _sampling(p: ParamValues) -> SamplingParams:
+    return SamplingParams(
+        temperature=float(p["temperature"]),
+        top_k=int(p["top_k"]),
+        top_p=float(p["top_p"]),
+        seed=int(p["seed"]),
+    )
+
+
+class _Fade:
+    """Equal-power crossfade from an outgoing generator to an incoming one."""
+
+    def __init__(self, old: Generator, length: int) -> None:
+        self.old = old
+        self.length = max(1, length)
+        self.done = 0
+        self.fifo = np.zeros((old.n_streams, 0), dtype=np.float32)
+
+    def mix(self, new: np.ndarray) -> np.ndarray:
+        n = new.shape[1]
+        while self.fifo.shape[1] < n:
+            self.fifo = np.concatenate([self.fifo, self.old.next_chunk()], axis=1)
+        old, self.fifo = self.fifo[:, :n], self.fifo[:, n:]
+        t = np.clip((self.done + np.arange(n)) / self.length, 0.0, 1.0)
+        theta = t * (math.pi / 2)
+        self.done += n
+        return (old * np.cos(theta) + new * np.sin(theta)).astype(np.float32)
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= self.length
+
+
+class Stream:
+    """Output frames (n, channels) float32 at ``out_rate``, chunk by chunk."""
+
+    def __init__(
+        self,
+        model: Any,
+        params: ParamValues | None = None,
+        stereo: str = "mono",
+        out_rate: int = 48000,
+        channels: int = 2,
+        chunk_frames: int = 2,
+        context_frames: int | None = None,
+        crossfade: int | None = None,
+    ) -> None:
+        self.params = params or ParamValues()
+        self.stereo = stereo
+        self.n_streams = streams_for_mode(stereo)
+        self.out_rate = int(out_rate)
+        self.channels = int(channels)
+        self.model = model
+        self._gen_kw = dict(
+            chunk_frames=chunk_frames, context_frames=context_frames, crossfade=crossfade
+        )
+        self.gen = Generator(model, _sampling(self.params), self.n_streams, **self._gen_kw)
+        self.model_rate = int(model.sample_rate)
+        self.post = PostChain(
+            stereo,
+            self.model_rate,
+            self.out_rate,
+            self.channels,
+            gain_db=float(self.params["gain"]),
+            width=float(self.params["width"]),
+        )
+        self.out_pos = 0  # output frames produced
+        self._snaps: dict[int, tuple[int, Any]] = {}  # chunk frame → (out_pos, post state)
+        self._floor = 0  # boundaries of later changes may not come before this output frame
+        self.fade: _Fade | None = None
+
+    # ------------------------------------------------------------------ producing
+    @property
+    def chunk_out_frames(self) -> float:
+        return self.gen.chunk_samples * self.out_rate / self.model_rate
+
+    def produce(self) -> np.ndarray:
+        """The next chunk of output frames (n, channels) float32."""
+        self._snaps[self.gen.emitted] = (self.out_pos, self.post.snapshot())
+        raw = self.gen.next_chunk()  # (S, C * hop)
+        if self.fade is not None:
+            raw = self.fade.mix(raw)
+            if self.fade.finished:
+                self.fade = None
+        out = self.post.process(raw)
+        self.out_pos += out.shape[0]
+        return out
+
+    def prune(self, before_out: int) -> None:
+        """Forget rollback points whose output position is before ``before_out``."""
+        drop = [f for f, (o, _) in self._snaps.items() if o < before_out]
+        if not drop:
+            return
+        for f in drop:
+            del self._snaps[f]
+        self.gen.prune(max(drop) + 1)
+
+    # ------------------------------------------------------------------ changes
+    def apply(
+        self, changes: Iterable[Change], not_before: int
+    ) -> tuple[int, list[AppliedChange]] | None:
+        """Apply ``changes`` at the first chunk boundary at or after output frame
+        ``not_before`` (and not before an earlier change). Returns ``(out_frame, applied)``
+        where ``out_frame`` is the boundary (the caller must replace queued frames from there
+        with what :meth:`produce` returns next), or ``None`` if that boundary has not been
+        reached yet (call again later). Changes to the current value are dropped."""
+        new = self.params
+        effective: list[Change] = []
+        for ch in changes:
+            if new[ch.param] != ch.value:
+                new = new.replace(**{ch.param: ch.value})
+                effective.append(ch)
+        target = max(not_before, self._floor)
+        if self.out_pos < target:
+            return None
+        if not effective:
+            return self.out_pos, []
+        sampling_changed = any(ch.param in SAMPLING_PARAMS for ch in effective)
+        frame = self.gen.emitted
+        if self.fade is None:
+            for f in sorted(self._snaps):
+                if self._snaps[f][0] >= target and (
+                    not sampling_changed or self.gen.can_rollback_codes(f)
+                ):
+                    frame = f
+                    break
+        if sampling_changed:
+            self.gen.rollback_codes(frame)
+            self.gen.set_sampling(_sampling(new))
+        else:
+            self.gen.rollback_emission(frame)
+        if frame in self._snaps:
+            out_pos, post_state = self._snaps[frame]
+            self.post.restore(post_state)
+            self.out_pos = out_pos
+            for f in [f for f in self._snaps if f >= frame]:
+                del self._snaps[f]
+        self.post.set(float(new["gain"]), float(new["width"]))
+        self.params = new
+        self._floor = self.out_pos
+        applied = [
+            AppliedChange(self.out_pos, ch.param, new[ch.param], ch.source, ch.t_ns)
+            for ch in effective
+        ]
+        return self.out_pos, applied
+
+    # ------------------------------------------------------------------ model switch
+    def switch_model(self, model: Any, fade_s: float = 0.5) -> None:
+        """Crossfade (equal power) into a fresh stream of ``model`` with the same parameters."""
+        if int(model.sample_rate) != self.model_rate:
+            raise ValueError(
+                f"model runs at {model.sample_rate} Hz, the stream at {self.model_rate} Hz"
+            )
+        old = self.gen
+        self.model = model
+        self.gen = Generator(model, _sampling(self.params), self.n_streams, **self._gen_kw)
+        self.fade = _Fade(old, int(fade_s * self.model_rate))
+        self._snaps.clear()
+        self._floor = self.out_pos
