@@ -10,7 +10,7 @@ from __future__ import annotations
 from .commands import add_record_arguments, recorder_options
 from .naming import part_path, resolve_record_path, session_filename, sidecar_path
 from .recorder import CONTAINERS, SUBTYPES, WAV_SPLIT_BYTES, Recorder, active_sidecars
-from .recovery import RecoveredSession, find_sidecars, recover_sessions
+from .recovery import RecoveredSession, find_sidecars, prepare_record_path, recover_sessions
 from .sidecar import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -26,6 +26,7 @@ from .wavheader import repair_header
 __all__ = [
     "Recorder",
     "recover_sessions",
+    "prepare_record_path",
     "RecoveredSession",
     "find_sidecars",
     "session_metadata",

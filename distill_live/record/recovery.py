@@ -13,12 +13,12 @@ from typing import Any
 import soundfile as sf
 
 from ..errors import RecordingError
-from .naming import part_path, reserve_path
+from .naming import part_path, reserve_path, resolve_record_path
 from .recorder import active_sidecars
 from .sidecar import is_process_alive, read_sidecar, utc_now, write_sidecar
 from .wavheader import repair_header
 
-__all__ = ["RecoveredSession", "recover_sessions", "find_sidecars"]
+__all__ = ["RecoveredSession", "recover_sessions", "find_sidecars", "prepare_record_path"]
 
 
 @dataclass(frozen=True)
@@ -146,3 +146,14 @@ def _write_empty(p: Path, audio: dict[str, Any]) -> None:
         subtype=str(audio.get("subtype") or "PCM_24"),
     ):
         pass
+
+
+def prepare_record_path(
+    target: str | os.PathLike[str], *, seed: int, container: str = "wav"
+) -> tuple[Path, list[RecoveredSession]]:
+    """What ``--record target`` and ``/distill/record/start [target]`` do before a start:
+    recover the sessions a crash left in the target's folder, then pick the file name
+    (:func:`~distill_live.record.resolve_record_path`). Returns ``(path, recovered)``."""
+    path = resolve_record_path(target, seed=seed, container=container)
+    recovered = recover_sessions(path.parent) if path.parent.is_dir() else []
+    return path, recovered
