@@ -119,6 +119,9 @@ class Recorder:
         what is still queued).
     on_failed
         Called once from the writer thread with the reason if the recording fails.
+    recover
+        On :meth:`start`, first recover the sessions a crash left in the same folder
+        (:func:`~distill_live.record.recover_sessions`; see :attr:`recovered`).
     """
 
     def __init__(
@@ -136,6 +139,7 @@ class Recorder:
         origin_frame: int = 0,
         sync_interval: float = 1.0,
         on_failed: Callable[[str], None] | None = None,
+        recover: bool = True,
     ) -> None:
         self._path = Path(os.fspath(path)).absolute()
         if isinstance(samplerate, bool) or not isinstance(samplerate, (int, np.integer)):
@@ -189,6 +193,8 @@ class Recorder:
         self._origin = int(origin_frame)
         self._sync_interval = float(sync_interval)
         self._on_failed = on_failed
+        self._recover = bool(recover)
+        self.recovered: list[Any] = []  # RecoveredSession found on start
         self._sidecar = sidecar_path(self._path)
         self._reserve = reserve_path(self._path)
 
@@ -314,6 +320,19 @@ class Recorder:
                     f"cannot record to {self._path}: {existing} already exists and recordings "
                     "never overwrite a file; choose another name, or pass a folder to get a new "
                     "session_*.wav name"
+                )
+        if self._recover:
+            from .recovery import recover_sessions
+
+            try:
+                self.recovered = recover_sessions(folder)
+            except Exception as e:  # never let an old session stop a new one
+                print(f"distill_live: recovering old sessions in {folder}: {e}", file=sys.stderr)
+            for r in self.recovered:
+                print(
+                    f"distill_live: recovered an unfinished recording: {r.sidecar} "
+                    f"({r.frames} frames)",
+                    file=sys.stderr,
                 )
         self._start_utc = utc_now()
         self._parts = [{"file": self._path.name, "frames": 0}]

@@ -66,7 +66,7 @@ def recover_sessions(
     live = active_sidecars()
     done: list[RecoveredSession] = []
     for side in find_sidecars(folder_or_paths):
-        if not side.is_file() or side.absolute() in live:
+        if not side.is_file() or side.absolute() in live or not _maybe_recording(side):
             continue
         try:
             doc = read_sidecar(side)
@@ -76,6 +76,17 @@ def recover_sessions(
             continue
         done.append(_recover_one(side, doc))
     return done
+
+
+def _maybe_recording(side: Path) -> bool:
+    """Cheap pre-check (the status is near the top of our sidecars): skips reading whole
+    finished sidecars when a folder holds many sessions."""
+    try:
+        with open(side, "rb") as f:
+            head = f.read(1024)
+    except OSError:
+        return False
+    return b'"status": "recording"' in head or b'"status":"recording"' in head
 
 
 def _recover_one(side: Path, doc: dict[str, Any]) -> RecoveredSession:

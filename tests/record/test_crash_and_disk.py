@@ -72,9 +72,10 @@ def test_sigkill_mid_recording_leaves_a_readable_file(tmp_path: Path, container:
     assert np.abs(back - first).max() < 1e-6
     assert read_sidecar(sidecar_path(path))["status"] == "recording"
 
-    # The next start finds it, and marks it recovered with the frames found.
-    found = recover_sessions(tmp_path)
-    assert [r.sidecar for r in found] == [sidecar_path(path)]
+    # The next start of a recording in that folder finds it and marks it recovered.
+    nxt = Recorder(tmp_path / "next.wav", samplerate=48000, channels=2).start()
+    nxt.stop()
+    assert [r.sidecar for r in nxt.recovered] == [sidecar_path(path)]
     doc = read_sidecar(sidecar_path(path))
     assert doc["status"] == "recovered"
     assert doc["frames_written"] == sf.info(str(path)).frames >= frames
