@@ -23,6 +23,7 @@ from typing import Any
 
 from ..errors import ControlError, DeviceError, DistillLiveError
 from ..params import PARAMS
+from .coalesce import Coalescer
 from .engine_api import EngineLike
 from .mapping import ButtonMapping, ControlMapping, MidiMap, default_mapping_path, save_mapping
 from .presets import Presets
@@ -119,6 +120,8 @@ class MidiControl:
     presets: Presets | None = None
     feedback_interval: float = 0.02
     takeover_threshold: float = SOFT_TAKEOVER_THRESHOLD
+    #: at most one engine.set per parameter per this many seconds (None: the engine's block)
+    coalesce_s: float | None = None
     counts: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
@@ -131,6 +134,7 @@ class MidiControl:
         self._fb_queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._fb_thread: threading.Thread | None = None
         self._listening = False
+        self._coalescer = Coalescer(self.engine, "midi", self.coalesce_s)
 
     # -- ports -----------------------------------------------------------------------------
     def open(
@@ -186,6 +190,8 @@ class MidiControl:
             self._fb_queue.put(name)
 
     def close(self) -> None:
+        self._coalescer.flush()
+        self._coalescer.close()
         if self._fb_thread is not None:
             self._fb_queue.put(None)
             self._fb_thread.join(timeout=2)
@@ -293,10 +299,14 @@ class MidiControl:
         if not used:
             self.counts["ignored"] += 1
 
+    def _get(self, name: str) -> float:
+        """The parameter's value including changes still held by the coalescer."""
+        return float(self._coalescer.get(name))
+
     def _set(self, c: ControlMapping, st: _ControlState, pos: float) -> None:
         value = c.scale.from_unit(pos)
-        applied = self.engine.set(c.param, value, source="midi")
-        st.last_set = float(applied)
+        st.last_set = float(PARAMS[c.param].coerce(value)[0])
+        self._coalescer.submit(c.param, value)
         self.counts["applied"] += 1
 
     def _owned(self, c: ControlMapping, st: _ControlState) -> bool:
@@ -304,7 +314,7 @@ class MidiControl:
         if st.last_set is None:
             return False
         scale = c.scale
-        current = float(self.engine.get(c.param))
+        current = self._get(c.param)
         return abs(scale.to_unit(current) - scale.to_unit(st.last_set)) <= self.takeover_threshold
 
     def _absolute(
@@ -314,7 +324,7 @@ class MidiControl:
         prev, st.last_pos = st.last_pos, pos
         if c.takeover == "soft" and not (st.engaged and self._owned(c, st)):
             st.engaged = False
-            cur = c.scale.to_unit(float(self.engine.get(c.param)))
+            cur = c.scale.to_unit(self._get(c.param))
             crossed = prev is not None and (prev - cur) * (pos - cur) <= 0
             if abs(pos - cur) > self.takeover_threshold and not crossed:
                 self.counts["takeover_ignored"] += 1
@@ -326,7 +336,7 @@ class MidiControl:
         if ticks == 0:
             return
         if st.pos is None or not self._owned(c, st):
-            st.pos = c.scale.to_unit(float(self.engine.get(c.param)))
+            st.pos = c.scale.to_unit(self._get(c.param))
         st.pos = min(max(st.pos + ticks * c.step, 0.0), 1.0)
         st.received = None  # an encoder's LED ring needs the new position back
         self._set(c, st, st.pos)
@@ -345,6 +355,7 @@ class MidiControl:
             else:
                 self.engine.record_start()
         elif b.action == "param" and b.param is not None and b.on is not None:
+            self._coalescer.flush()
             if b.mode == "toggle":
                 state = not self._toggles.get(i, False)
                 self._toggles[i] = state

@@ -1,11 +1,11 @@
 """The OSC server: one UDP socket, one receiving thread, messages handled in arrival order.
 
 Threading model: a single thread receives datagrams and handles them in order (no thread per
-packet, which would lose order). Every datagram waiting in the socket is drained before the
-batch is handled, and parameter changes inside a batch are coalesced to the latest value per
-parameter, so a flood (TouchDesigner sends every channel every frame) costs one
-``Engine.set`` per parameter per batch. Commands inside a batch flush the pending parameter
-changes first, so their order relative to parameter changes is kept. A model switch, which
+packet, which would lose order). Parameter changes go through a :class:`Coalescer`: the first
+change after a quiet spell reaches the engine at once, later ones within the engine's block
+time are held and only the latest is applied, so a flood (TouchDesigner sends every channel
+every frame) costs at most one ``Engine.set`` per parameter per block. A command flushes the
+held changes first, so its order relative to parameter changes is kept. A model switch, which
 can take a while, runs on a worker thread so it never holds up parameter changes. Bundle
 timetags are ignored: clock skew must never delay control.
 
@@ -32,6 +32,7 @@ from typing import Any
 
 from ..errors import ControlError, DistillLiveError
 from ..params import OSC_PREFIX, PARAMS
+from .coalesce import Coalescer
 from .engine_api import EngineLike
 from .oscwire import OscDecodeError, OscMessage, decode_packet, encode_message
 from .ratelog import RateLimitedLog
@@ -153,6 +154,7 @@ class OscServer:
         echo: bool = False,
         learn: Callable[[str, Callable[[str, tuple[object, ...]], None]], None] | None = None,
         preset: Callable[[str], Mapping[str, object]] | None = None,
+        coalesce_s: float | None = None,
     ) -> None:
         self.engine = engine
         self.host = host
@@ -169,7 +171,8 @@ class OscServer:
         self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._echoes: queue.SimpleQueue[tuple[str, object] | None] = queue.SimpleQueue()
         self._last_sender: tuple[str, int] | None = None
-        self._pending: dict[str, tuple[object, tuple[str, int], float]] = {}
+        self._coalesce_s = coalesce_s
+        self._coalescer: Coalescer | None = None
         self._badlog = RateLimitedLog(log)
         self.counts: Counter[str] = Counter()
         #: name -> (value, monotonic arrival time) of the latest change handed to the engine
@@ -196,6 +199,13 @@ class OscServer:
             ) from None
         sock.settimeout(0.2)
         self._sock = sock
+        self._coalescer = Coalescer(
+            self.engine,
+            "osc",
+            self._coalesce_s,
+            on_applied=self._on_set,
+            on_error=self._on_set_error,
+        )
         out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         out.setblocking(False)
         self._out = out
@@ -219,6 +229,9 @@ class OscServer:
         for t in self._threads:
             t.join(timeout=2.0)
         self._threads.clear()
+        if self._coalescer is not None:
+            self._coalescer.close()
+            self._coalescer = None
         for s in (self._sock, self._out):
             if s is not None:
                 s.close()
@@ -315,18 +328,17 @@ class OscServer:
             for msg in messages:
                 self.counts["messages"] += 1
                 self._handle_message(msg, sender, arrival)
-        self._flush()
 
     def _flush(self) -> None:
-        pending, self._pending = self._pending, {}
-        for name, (value, sender, arrival) in pending.items():
-            try:
-                self.engine.set(name, value, source="osc")
-            except DistillLiveError as e:
-                self._fail(sender, PARAMS[name].osc_address, str(e), "rejected")
-                continue
-            self.counts["applied"] += 1
-            self.last_set[name] = (value, arrival)
+        if self._coalescer is not None:
+            self._coalescer.flush()
+
+    def _on_set(self, name: str, value: object, meta: Any) -> None:
+        self.counts["applied"] += 1
+        self.last_set[name] = (value, meta[1])
+
+    def _on_set_error(self, name: str, error: DistillLiveError, meta: Any) -> None:
+        self._fail(meta[0], PARAMS[name].osc_address, str(error), "rejected")
 
     def _handle_message(self, msg: OscMessage, sender: tuple[str, int], arrival: float) -> None:
         param = _ADDR_TO_PARAM.get(msg.address)
@@ -353,7 +365,8 @@ class OscServer:
                     f"{raw!r} is outside {param.range_text}; clamped to {value!r}",
                     "clamped",
                 )
-            self._pending[param.name] = (value, sender, arrival)
+            if self._coalescer is not None:
+                self._coalescer.submit(param.name, value, (sender, arrival))
             return
         command = COMMANDS.get(msg.address)
         if command is None:

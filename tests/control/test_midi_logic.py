@@ -23,6 +23,11 @@ from distill_live.params import PARAMS
 from tests.control.helpers import FakeEngine
 
 
+def MC(*args: object, **kw: object) -> MidiControl:  # noqa: N802 - no coalescing in unit tests
+    kw.setdefault("coalesce_s", 0.0)
+    return MidiControl(*args, **kw)  # type: ignore[arg-type]
+
+
 def cc(control: int, value: int, channel: int = 0) -> mido.Message:
     return mido.Message("control_change", channel=channel, control=control, value=value)
 
@@ -44,7 +49,7 @@ def test_7bit_linear_and_exp_curve(fake_engine: FakeEngine) -> None:
         ControlMapping("temperature", 20, bits=7, takeover="jump"),
         ControlMapping("top_k", 21, bits=7, takeover="jump"),
     )
-    mc = MidiControl(fake_engine, m)
+    mc = MC(fake_engine, m)
     mc.handle(cc(20, 127))
     assert fake_engine.get("temperature") == pytest.approx(2.0)
     mc.handle(cc(20, 0))
@@ -58,7 +63,7 @@ def test_7bit_linear_and_exp_curve(fake_engine: FakeEngine) -> None:
 
 
 def test_14bit_msb_then_lsb(fake_engine: FakeEngine) -> None:
-    mc = MidiControl(fake_engine, jump(ControlMapping("gain", 23, bits=14, takeover="jump")))
+    mc = MC(fake_engine, jump(ControlMapping("gain", 23, bits=14, takeover="jump")))
     mc.handle(cc(23, 100))  # no LSB seen yet: 7-bit scaling
     assert fake_engine.get("gain") == pytest.approx(-60 + 72 * 100 / 127)
     mc.handle(cc(55, 77))  # LSB: now 14-bit
@@ -80,7 +85,7 @@ def test_14bit_msb_then_lsb(fake_engine: FakeEngine) -> None:
 def test_relative_encoders(fake_engine: FakeEngine, mode: str, up: int, down: int) -> None:
     assert decode_relative(up, mode) == 1 and decode_relative(down, mode) == -1
     step = 1 / 64
-    mc = MidiControl(fake_engine, jump(ControlMapping("width", 24, mode=mode, step=step)))
+    mc = MC(fake_engine, jump(ControlMapping("width", 24, mode=mode, step=step)))
     for _ in range(8):
         mc.handle(cc(24, up))
     assert fake_engine.get("width") == pytest.approx(1.0 + 8 * step * 2.0)
@@ -90,7 +95,7 @@ def test_relative_encoders(fake_engine: FakeEngine, mode: str, up: int, down: in
 
 
 def test_relative_encoder_moves_int_exp_parameter(fake_engine: FakeEngine) -> None:
-    mc = MidiControl(fake_engine, jump(ControlMapping("top_k", 21, mode="relative-binary-offset")))
+    mc = MC(fake_engine, jump(ControlMapping("top_k", 21, mode="relative-binary-offset")))
     for _ in range(30):
         mc.handle(cc(21, 65))
     assert fake_engine.get("top_k") > 2  # does not get stuck at the bottom of the exp curve
@@ -98,7 +103,7 @@ def test_relative_encoder_moves_int_exp_parameter(fake_engine: FakeEngine) -> No
 
 def test_soft_takeover(fake_engine: FakeEngine) -> None:
     fake_engine.set("temperature", 1.0)  # knob position of 1.0 ≈ 0.474 (CC 60)
-    mc = MidiControl(fake_engine, jump(ControlMapping("temperature", 20, bits=7)))
+    mc = MC(fake_engine, jump(ControlMapping("temperature", 20, bits=7)))
     mc.handle(cc(20, 120))  # far away: ignored
     mc.handle(cc(20, 110))
     assert fake_engine.get("temperature") == 1.0
@@ -115,15 +120,13 @@ def test_soft_takeover(fake_engine: FakeEngine) -> None:
 
 
 def test_soft_takeover_near_value_picks_up(fake_engine: FakeEngine) -> None:
-    mc = MidiControl(fake_engine, jump(ControlMapping("top_p", 22, bits=7)))
+    mc = MC(fake_engine, jump(ControlMapping("top_p", 22, bits=7)))
     mc.handle(cc(22, 126))  # top_p is 1.0: within 3/128
     assert fake_engine.get("top_p") == pytest.approx(126 / 127)
 
 
 def test_channel_filter(fake_engine: FakeEngine) -> None:
-    mc = MidiControl(
-        fake_engine, jump(ControlMapping("width", 24, channel=2, bits=7, takeover="jump"))
-    )
+    mc = MC(fake_engine, jump(ControlMapping("width", 24, channel=2, bits=7, takeover="jump")))
     mc.handle(cc(24, 0, channel=0))
     assert fake_engine.get("width") == 1.0
     mc.handle(cc(24, 0, channel=2))
@@ -140,7 +143,7 @@ def test_buttons(fake_engine: FakeEngine) -> None:
             ButtonMapping(83, "param", mode="toggle", param="width", on=0.0, off=1.0),
         ),
     )
-    mc = MidiControl(fake_engine, m)
+    mc = MC(fake_engine, m)
     mc.handle(cc(80, 127))
     assert fake_engine.recording is not None
     mc.handle(cc(81, 0))  # release: nothing
@@ -160,7 +163,7 @@ def test_buttons(fake_engine: FakeEngine) -> None:
 def test_learn_maps_and_saves(fake_engine: FakeEngine, tmp_path: Path) -> None:
     path = tmp_path / "map.toml"
     done: list[tuple[str, tuple[object, ...]]] = []
-    mc = MidiControl(fake_engine, default_mapping(), map_path=path)
+    mc = MC(fake_engine, default_mapping(), map_path=path)
     mc.learn("top_p", lambda p, d: done.append((p, d)))
     mc.handle(cc(7, 30, channel=3))  # this control becomes top_p
     assert done == [("top_p", (7, 4))]
@@ -177,7 +180,7 @@ def test_learn_maps_and_saves(fake_engine: FakeEngine, tmp_path: Path) -> None:
 
 def test_unknown_learn_param() -> None:
     with pytest.raises(ControlError, match="unknown parameter 'tempo'"):
-        MidiControl(FakeEngine.__new__(FakeEngine), MidiMap()).learn("tempo")
+        MC(FakeEngine.__new__(FakeEngine), MidiMap()).learn("tempo")
 
 
 def test_mapping_round_trip(tmp_path: Path) -> None:
@@ -238,7 +241,7 @@ def test_presets_and_program_change(fake_engine: FakeEngine, tmp_path: Path) -> 
         "[calm]\ntemperature = 0.7\ntop_k = 40\n\n[wild]\nprogram = 5\ntemperature = 1.4\n"
     )
     presets = load_presets(path)
-    mc = MidiControl(fake_engine, MidiMap(), presets=presets)
+    mc = MC(fake_engine, MidiMap(), presets=presets)
     mc.handle(mido.Message("program_change", program=0))
     assert fake_engine.get("temperature") == 0.7 and fake_engine.get("top_k") == 40
     mc.handle(mido.Message("program_change", program=5))
@@ -264,7 +267,7 @@ def test_preset_errors(tmp_path: Path, text: str, expected: str) -> None:
 
 
 def test_feedback_on_change_only_and_no_echo(fake_engine: FakeEngine) -> None:
-    mc = MidiControl(
+    mc = MC(
         fake_engine,
         jump(ControlMapping("width", 24, bits=7, takeover="jump")),
         feedback_interval=0.05,
