@@ -10,7 +10,8 @@ What is measured, and how (so the figures can be read):
   ``mean |ln(Ŝ + 1e-5) - ln(S + 1e-5)|`` for FFT sizes 512, 1024, 2048 (Hann, hop n/4), and
   log-mel L1 (128 mels, FFT 2048, the training loss's definition). The same figures for two
   reference degradations of the same audio: a 4 kHz low-pass (8th-order Butterworth,
-  zero-phase) and the STFT magnitude kept with random phase (FFT 2048, hop 512).
+  zero-phase) and the STFT magnitude kept with random phase (FFT 2048, hop 512, rescaled to
+  the original RMS: the incoherent overlap-add otherwise halves the level).
 * **Codebooks**: per codebook, the fraction of its codes used and the perplexity
   (``2 ** entropy`` of the code histogram), on the evaluated audio and on all of DATA_DIR.
 * **Prior**: bits per code on the evaluated audio's codes (long silences shortened as in
@@ -139,7 +140,8 @@ def lowpass(audio: np.ndarray, sample_rate: int, cutoff: float = 4000.0) -> np.n
 
 
 def random_phase(audio: np.ndarray, seed: int = 0, n_fft: int = 2048) -> np.ndarray:
-    """The STFT magnitude kept, the phase replaced by uniform noise (the other reference)."""
+    """The STFT magnitude kept, the phase replaced by uniform noise, the RMS restored (the
+    other reference)."""
     x = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
     win = torch.hann_window(n_fft)
     spec = torch.stft(
@@ -148,6 +150,15 @@ def random_phase(audio: np.ndarray, seed: int = 0, n_fft: int = 2048) -> np.ndar
     g = torch.Generator().manual_seed(seed)
     phase = torch.rand(spec.shape, generator=g) * 2 * math.pi
     y = torch.istft(torch.polar(spec.abs(), phase), n_fft, n_fft // 4, window=win, length=len(x))
+    # overlap-adding frames of random phase sums them incoherently and loses about half the
+    # level: restore the original RMS so the reference differs in phase, not in loudness
+    y = (
+        y
+        * (
+            torch.sqrt((x.double() ** 2).mean())
+            / torch.sqrt((y.double() ** 2).mean()).clamp(min=1e-12)
+        ).float()
+    )
     return y.numpy().astype(np.float32)
 
 
