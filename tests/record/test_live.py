@@ -55,27 +55,30 @@ def test_live_take_with_osc_changes(
     take = tmp_path / "take.wav"
     changes = [("temperature", 0.6), ("top_k", 40), ("temperature", 1.3), ("gain", -3.0)]
     changes += [("top_p", 0.9), ("temperature", 0.9)]
-    with Engine(model, params=ParamValues(seed=5), stereo="mono", samplerate=48000) as eng:
-        with OscServer(eng, port=0, reply_host="127.0.0.1", reply_port=osc_listener.port) as osc:
-            client = osc_client(osc.port)
-            time.sleep(0.5)
-            a0 = eng.stats()["frames_played"]
-            client.send_message("/distill/record/start", str(take))
-            done = osc_listener.wait_for("/distill/done", timeout=10)
-            a1 = eng.stats()["frames_played"]
-            assert done == ("/distill/record/start", str(take))
-            assert read_sidecar(sidecar_path(take))["status"] == "recording"
-            s_start = eng.stats()
-            for name, value in changes:
-                time.sleep(0.35)
-                client.send_message(f"/distill/{name}", value)
-            time.sleep(0.5)
-            b0 = eng.stats()["frames_played"]
-            client.send_message("/distill/record/stop", [])
-            done = osc_listener.wait_for("/distill/done", timeout=10)
-            b1 = eng.stats()["frames_played"]
-            assert done == ("/distill/record/stop", str(take))
-            s_stop = eng.stats()
+    engine = Engine(model, params=ParamValues(seed=5), stereo="mono", samplerate=48000)
+    with (
+        engine as eng,
+        OscServer(eng, port=0, reply_host="127.0.0.1", reply_port=osc_listener.port) as osc,
+    ):
+        client = osc_client(osc.port)
+        time.sleep(0.5)
+        a0 = eng.stats()["frames_played"]
+        client.send_message("/distill/record/start", str(take))
+        done = osc_listener.wait_for("/distill/done", timeout=10)
+        a1 = eng.stats()["frames_played"]
+        assert done == ("/distill/record/start", str(take))
+        assert read_sidecar(sidecar_path(take))["status"] == "recording"
+        s_start = eng.stats()
+        for name, value in changes:
+            time.sleep(0.35)
+            client.send_message(f"/distill/{name}", value)
+        time.sleep(0.5)
+        b0 = eng.stats()["frames_played"]
+        client.send_message("/distill/record/stop", [])
+        done = osc_listener.wait_for("/distill/done", timeout=10)
+        b1 = eng.stats()["frames_played"]
+        assert done == ("/distill/record/stop", str(take))
+        s_stop = eng.stats()
 
     doc = read_sidecar(sidecar_path(take))
     assert doc["status"] == "complete"
@@ -91,13 +94,11 @@ def test_live_take_with_osc_changes(
 
     # Every change, from OSC, at increasing frames inside the take.
     events = doc["events"]
-    assert [(e["param"], e["value"]) for e in events] == [
-        (n, pytest.approx(v)) for n, v in changes
-    ]
+    assert [(e["param"], e["value"]) for e in events] == [(n, pytest.approx(v)) for n, v in changes]
     assert all(e["source"] == "osc" for e in events)
     ev_frames = [e["frame"] for e in events]
     assert ev_frames == sorted(ev_frames) and len(set(ev_frames)) == len(ev_frames)
-    assert 0 < ev_frames[0] and ev_frames[-1] < frames
+    assert ev_frames[0] > 0 and ev_frames[-1] < frames
     # About 0.35 s apart, as sent (the engine applies each within a chunk or two).
     gaps = np.diff(ev_frames) / 48000
     assert np.all(gaps > 0.15) and np.all(gaps < 0.8), gaps
