@@ -51,6 +51,7 @@ class CodecConfig:
     enc_dim: int = 192
     enc_layers: int = 3
     enc_kernel: int = 7
+    enc_wave: bool = True  # also feed each frame's raw samples (phase) to the encoder
     # decoder
     dec_dim: int = 256
     dec_layers: int = 6
@@ -178,6 +179,9 @@ class Encoder(nn.Module):
             "mel_fb", mel_filterbank(c.sample_rate, c.enc_n_fft, c.enc_n_mels), persistent=False
         )
         self.conv_in = nn.Conv1d(c.enc_n_mels * c.enc_sub, c.enc_dim, 3, padding=1)
+        # the samples themselves: log-mels hold no phase, and without phase a decoder that
+        # is invariant to shifts by one frame can only make tones periodic in the hop
+        self.wave_in = nn.Linear(c.hop, c.enc_dim) if c.enc_wave else None
         self.blocks = nn.ModuleList(
             ConvNeXtBlock(c.enc_dim, c.enc_kernel, c.mlp_mult) for _ in range(c.enc_layers)
         )
@@ -204,7 +208,11 @@ class Encoder(nn.Module):
         return mel.reshape(b, m * c.enc_sub, n_frames)
 
     def forward(self, audio: Tensor) -> Tensor:  # (B, T) → (B, D, F)
-        x = self.conv_in(self.features(audio))
+        x = self.conv_in(self.features(audio))  # (B, C, F)
+        if self.wave_in is not None:
+            b, f = x.shape[0], x.shape[2]
+            frames = audio[:, : f * self.c.hop].reshape(b, f, self.c.hop)
+            x = x + self.wave_in(frames * 4.0).transpose(1, 2)
         for block in self.blocks:
             x = block(x)
         return self.proj(self.norm(x.transpose(1, 2))).transpose(1, 2)
@@ -233,8 +241,10 @@ class Decoder(nn.Module):
         self.norm = nn.LayerNorm(c.dec_dim)
         self.head = nn.Linear(c.dec_dim, c.istft_sub * 2 * self.n_bins)
         with torch.no_grad():
-            # start quiet: small log-magnitudes
-            self.head.bias.view(c.istft_sub, 2, self.n_bins)[:, 0] = -2.0
+            # start near the level of typical audio (RMS ~0.03): bins of about 0.03 sqrt(n_fft)
+            self.head.bias.view(c.istft_sub, 2, self.n_bins)[:, 0] = math.log(
+                0.03 * math.sqrt(self.n_fft)
+            )
 
     @property
     def context(self) -> int:

@@ -396,6 +396,7 @@ def _codec_stage(
     loss_fn = ReconstructionLoss(codec.sample_rate).to(device)
     rng = np.random.default_rng(opts.seed * 1000 + d.rank + 7919 * budget.step)
     length = opts.crop_frames * hop
+    warmup = min(200, max(1, (budget.steps or 10**9) // 10))
     last_ckpt = time.monotonic()
     last_val = time.monotonic()
     history: list[dict[str, Any]] = []
@@ -407,7 +408,7 @@ def _codec_stage(
             if stop:
                 break
             for g in opt.param_groups:
-                g["lr"] = opts.codec_lr * _lr_factor(budget.step, fraction, 200)
+                g["lr"] = opts.codec_lr * _lr_factor(budget.step, fraction, warmup)
             x = torch.from_numpy(random_crops(data.train, opts.batch_size, length, rng)).to(device)
             out = model(x)
             loss, parts = loss_fn(out.audio[:, hop:-hop], x[:, hop:-hop], out.commit_loss)
@@ -552,6 +553,7 @@ def _prior_stage(
     set_opt(opt)
     rng = np.random.default_rng(opts.seed * 1000 + d.rank + 31 + 7919 * budget.step)
     stream = _stream(train_seqs, rng, t + 1)
+    warmup = min(100, max(1, (budget.steps or 10**9) // 10))
     last_ckpt = time.monotonic()
     last_val = 0.0
     ema: dict[str, float] = {}
@@ -563,7 +565,7 @@ def _prior_stage(
             if stop:
                 break
             for g in opt.param_groups:
-                g["lr"] = opts.prior_lr * _lr_factor(budget.step, fraction, 100)
+                g["lr"] = opts.prior_lr * _lr_factor(budget.step, fraction, warmup)
             if budget.step % 50 == 0:
                 stream = _stream(train_seqs, rng, t + 1)
             starts = rng.integers(0, stream.shape[1] - t + 1, opts.prior_batch_size)
@@ -760,24 +762,9 @@ def train(
         ckpt_path.parent.mkdir(parents=True, exist_ok=True)
         _save_checkpoint(ckpt_path, state)
 
-    order = ["codec", "refine", "prior"]
-    refs = reference_metrics(data.heldout, codec_cfg.sample_rate, codec_cfg.hop) if d.main else {}
-    _log(
-        d,
-        f"training on {data.seconds('train'):.1f} s ({len(data.train)} files), "
-        f"held out {data.seconds('heldout'):.1f} s ({len(data.heldout)} files); "
-        f"{d.world} process(es) on {device}",
-    )
-    for stage in order[order.index(st["stage"]) :]:
-        steps, seconds = budgets[stage]
-        if stage == "refine" and not opts.refine:
-            continue
-        st["stage"] = stage
-        b = _Budget(steps, seconds, st["steps"][stage], st["spent"][stage])
-        budget_ref.clear()
-        budget_ref[stage] = b
+    def _run_stage(stage: str, b: _Budget) -> dict[str, Any]:
         if stage == "codec":
-            res = _codec_stage(
+            return _codec_stage(
                 codec,
                 data,
                 opts,
@@ -791,7 +778,7 @@ def train(
             )
         elif stage == "refine":
             assert disc is not None
-            res = _refine_stage(
+            return _refine_stage(
                 codec,
                 data,
                 opts,
@@ -805,7 +792,7 @@ def train(
                 lambda g, dd: live_opts.update(refine_g=g, refine_d=dd),
             )
         else:
-            res = _prior_stage(
+            return _prior_stage(
                 prior,
                 codec,
                 data,
@@ -819,6 +806,32 @@ def train(
                 checkpoint,
                 lambda o: live_opts.update(prior=o),
             )
+
+    order = ["codec", "refine", "prior"]
+    refs = reference_metrics(data.heldout, codec_cfg.sample_rate, codec_cfg.hop) if d.main else {}
+    _log(
+        d,
+        f"training on {data.seconds('train'):.1f} s ({len(data.train)} files), "
+        f"held out {data.seconds('heldout'):.1f} s ({len(data.heldout)} files); "
+        f"{d.world} process(es) on {device}",
+    )
+    start = order.index(st["stage"]) if st["stage"] in order else len(order)
+    if start == len(order):
+        _log(d, "the checkpoint's training was complete: writing the model again")
+    for stage in order[start:]:
+        steps, seconds = budgets[stage]
+        if stage == "refine" and not opts.refine:
+            continue
+        st["stage"] = stage
+        b = _Budget(steps, seconds, st["steps"][stage], st["spent"][stage])
+        budget_ref.clear()
+        budget_ref[stage] = b
+        try:
+            res = _run_stage(stage, b)
+        except KeyboardInterrupt:
+            checkpoint()
+            _log(d, f"interrupted: checkpoint written to {ckpt_path}; continue with --resume")
+            raise
         res["steps"] = b.step
         res["seconds"] = round(b.elapsed, 1)
         st["results"][stage] = res

@@ -1,0 +1,154 @@
+"""The codec: shapes, windowed decode equals whole decode, the quantiser's guards."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from distill_live.model.codec import Codec, CodecConfig, ResidualVQ, mel_filterbank
+
+
+def _perturbed(cfg: CodecConfig, seed: int = 0) -> Codec:
+    """An untrained codec whose weights are shaken so the decoder is far from trivial."""
+    torch.manual_seed(seed)
+    codec = Codec(cfg).eval()
+    with torch.no_grad():
+        for p in codec.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+        codec.quantizer.embed.normal_()
+    return codec
+
+
+def test_shapes_tiny() -> None:
+    cfg = CodecConfig.tiny()
+    codec = _perturbed(cfg)
+    frames = 13
+    audio = torch.randn(3, frames * cfg.hop + 17) * 0.1  # a ragged tail is dropped
+    with torch.inference_mode():
+        codes = codec.encode(audio)
+        assert codes.shape == (3, cfg.n_codebooks, frames)
+        assert codes.dtype == torch.long
+        assert 0 <= int(codes.min()) and int(codes.max()) < cfg.codebook_size
+        emb = codec.codes_to_embeddings(codes)
+        assert emb.shape == (3, cfg.latent_dim, frames)
+        out = codec.decode(emb)
+    assert out.shape == (3, frames * cfg.hop)
+    assert out.dtype == torch.float32
+    assert torch.isfinite(out).all()
+
+
+def test_fewer_codebooks_decode() -> None:
+    cfg = CodecConfig.tiny()
+    codec = _perturbed(cfg)
+    codes = torch.randint(0, cfg.codebook_size, (1, cfg.n_codebooks, 9))
+    with torch.inference_mode():
+        full = codec.codes_to_embeddings(codes)
+        first = codec.codes_to_embeddings(codes[:, :1])
+    assert torch.allclose(first, codec.quantizer.embed[0][codes[0, 0]].T[None])
+    assert not torch.allclose(first, full)
+
+
+@pytest.mark.parametrize("config", [CodecConfig.tiny(), CodecConfig()], ids=["tiny", "default"])
+def test_windowed_decode_equals_whole_decode(config: CodecConfig) -> None:
+    """cached_conv's test_equal: windows decoded with decoder_context frames on each side
+    give exactly the samples of the whole-sequence decode, for several window sizes."""
+    codec = _perturbed(config, seed=1)
+    hop, ctx = config.hop, codec.decoder_context
+    n = 50
+    codes = torch.randint(0, config.codebook_size, (2, config.n_codebooks, n))
+    with torch.inference_mode():
+        emb = codec.codes_to_embeddings(codes)
+        whole = codec.decode(emb)
+        assert float(whole.abs().max()) > 1e-4
+        for size in (1, 3, 8, 16):
+            pieces = []
+            for s in range(0, n, size):
+                e = min(n, s + size)
+                lo, hi = max(0, s - ctx), min(n, e + ctx)
+                out = codec.decode(emb[:, :, lo:hi])
+                pieces.append(out[:, (s - lo) * hop : (e - lo) * hop])
+            chunked = torch.cat(pieces, dim=1)
+            torch.testing.assert_close(chunked, whole, rtol=0, atol=1e-6)
+
+
+def test_windowed_decode_without_context_differs() -> None:
+    """The context is needed: without it the window edges differ (what decoder_context guards)."""
+    cfg = CodecConfig.tiny()
+    codec = _perturbed(cfg, seed=2)
+    assert codec.decoder_context >= 2
+    codes = torch.randint(0, cfg.codebook_size, (1, cfg.n_codebooks, 30))
+    with torch.inference_mode():
+        emb = codec.codes_to_embeddings(codes)
+        whole = codec.decode(emb)
+        window = codec.decode(emb[:, :, 10:20])
+    err = (window - whole[:, 10 * cfg.hop : 20 * cfg.hop]).abs().max()
+    assert float(err) > 1e-4 * float(whole.abs().max())
+
+
+def test_decoder_context_matches_receptive_field() -> None:
+    cfg = CodecConfig.tiny()
+    codec = Codec(cfg)
+    conv = cfg.dec_in_kernel // 2 + cfg.dec_layers * (cfg.dec_kernel // 2)
+    assert codec.decoder_context == conv + 1  # + one frame of overlap-add
+    big = Codec(CodecConfig(dec_layers=4, dec_kernel=5))
+    assert big.decoder_context == 1 + 4 * 2 + 1
+
+
+def test_forward_trains_through_quantiser() -> None:
+    cfg = CodecConfig.tiny()
+    torch.manual_seed(0)
+    codec = Codec(cfg).train()
+    audio = torch.randn(4, 8 * cfg.hop) * 0.2
+    out = codec(audio)
+    assert out.audio.shape == audio.shape
+    assert out.codes.shape == (4, cfg.n_codebooks, 8)
+    assert torch.isfinite(out.commit_loss)
+    (out.audio.pow(2).mean() + out.commit_loss).backward()
+    grad = codec.encoder.proj.weight.grad
+    assert grad is not None and float(grad.abs().sum()) > 0  # straight-through estimator
+    assert int(codec.quantizer.initialized) == 1
+
+
+def test_kmeans_init_and_dead_code_restart() -> None:
+    cfg = CodecConfig(n_codebooks=2, codebook_size=32, latent_dim=8)
+    vq = ResidualVQ(cfg).train()
+    torch.manual_seed(0)
+    z = torch.randn(4, 8, 64)  # 256 vectors
+    vq(z)
+    codes = vq.encode(z)
+    # k-means init spreads the first codebook over the data: most codes are used
+    assert len(torch.unique(codes[:, 0])) > 0.6 * cfg.codebook_size
+    # kill half the first codebook: far away and never hit
+    with torch.no_grad():
+        vq.embed[0, :16] = 100.0
+        vq.cluster_size[0, :16] = 0.0
+    vq(z)
+    assert float(vq.embed[0, :16].abs().max()) < 10.0  # restarted from the batch
+    assert float(vq.cluster_size[0, :16].min()) > 0.0
+
+
+def test_eval_mode_does_not_update_codebooks() -> None:
+    cfg = CodecConfig.tiny()
+    codec = Codec(cfg).train()
+    codec(torch.randn(2, 8 * cfg.hop))
+    before = codec.quantizer.embed.clone()
+    codec.eval()
+    with torch.inference_mode():
+        codec.encode(torch.randn(2, 8 * cfg.hop))
+        codec(torch.randn(2, 8 * cfg.hop))
+    assert torch.equal(before, codec.quantizer.embed)
+
+
+def test_mel_filterbank_has_no_empty_filters() -> None:
+    fb = mel_filterbank(48000, 2048, 128)
+    assert fb.shape == (128, 1025)
+    assert torch.allclose(fb.sum(1), torch.ones(128))
+
+
+def test_config_round_trip_and_validation() -> None:
+    cfg = CodecConfig.tiny()
+    assert CodecConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="unknown codec config"):
+        CodecConfig.from_dict({**cfg.to_dict(), "bogus": 1})
+    with pytest.raises(ValueError, match="istft_n_fft"):
+        Codec(CodecConfig(istft_n_fft=1000))

@@ -1,0 +1,223 @@
+"""Training: a tiny model learns, resumes from its checkpoint, and runs under DDP (gloo)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+from distill_live.errors import TrainingDataError
+from distill_live.model import load_model, read_header
+from distill_live.model.train import train
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, make_audio: Callable[..., Path]) -> Path:
+    folder = tmp_path / "data"
+    for i, freq in enumerate((220.0, 330.0, 440.0, 550.0, 660.0, 880.0)):
+        make_audio(f"shots{i}.wav", seconds=4.0, kind="oneshots", freq=freq, folder=folder)
+    make_audio("noise.flac", seconds=3.0, kind="noise", amplitude=0.1, folder=folder, fmt="FLAC")
+    return folder
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT)
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env
+
+
+def test_tiny_model_trains_and_loss_falls(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.distill"
+    summary = train(
+        data_dir,
+        out,
+        tiny=True,
+        codec_steps=40,
+        prior_steps=40,
+        progress=False,
+        threads=1,
+        batch_size=8,
+        crop_frames=16,
+        prior_frames=32,
+        min_seconds=5.0,
+    )
+    assert summary["codec_steps"] == 40 and summary["prior_steps"] == 40
+    assert summary["codec_last_loss"] < 0.8 * summary["codec_first_loss"]
+    assert summary["prior_last_bits"] < summary["prior_first_bits"] - 0.3
+    # on held-out codes the prior already beats a uniform guess (log2 16 = 4 bits)
+    assert summary["heldout_prior_bits"] < 3.8
+    model = load_model(out)
+    assert model.header is not None and model.header["training"]["codec_steps"] == 40
+    assert model.n_codebooks == 2
+    assert (out.parent / "m.distill.ckpt").exists()
+
+
+def test_too_little_audio_is_a_training_data_error(
+    tmp_path: Path, make_audio: Callable[..., Path]
+) -> None:
+    make_audio("short.wav", seconds=1.0, folder=tmp_path / "d")
+    with pytest.raises(TrainingDataError, match="too little audio"):
+        train(tmp_path / "d", tmp_path / "m.distill", tiny=True, steps=2, progress=False)
+    with pytest.raises(TrainingDataError, match="no usable audio"):
+        (tmp_path / "empty").mkdir()
+        train(tmp_path / "empty", tmp_path / "m.distill", tiny=True, steps=2, progress=False)
+
+
+def test_resume_continues_from_checkpoint(data_dir: Path, tmp_path: Path) -> None:
+    """Kill a training run, resume it: steps continue from the checkpoint, weights restored."""
+    out = tmp_path / "r.distill"
+    ckpt = tmp_path / "r.ckpt"
+    cmd = [
+        sys.executable,
+        "-m",
+        "distill_live",
+        "train",
+        str(data_dir),
+        "--out",
+        str(out),
+        "--tiny",
+        "--codec-steps",
+        "100000",
+        "--prior-steps",
+        "5",
+        "--checkpoint",
+        str(ckpt),
+        "--checkpoint-minutes",
+        "0.003",
+        "--no-progress",
+        "--threads",
+        "1",
+        "--batch-size",
+        "4",
+        "--crop-frames",
+        "16",
+        "--prior-frames",
+        "32",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        saved = 0
+        while time.monotonic() < deadline:
+            if ckpt.exists():
+                try:
+                    state = torch.load(ckpt, weights_only=True)
+                    saved = state["progress"]["steps"]["codec"]
+                except (RuntimeError, EOFError, KeyError):  # mid-replace
+                    saved = 0
+                if saved >= 3:
+                    break
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)  # a crash: no chance to save anything more
+    finally:
+        proc.kill()
+        proc.wait()
+    state = torch.load(ckpt, weights_only=True)
+    saved = state["progress"]["steps"]["codec"]
+    assert saved >= 3 and state["progress"]["stage"] == "codec"
+    assert not out.exists()
+    # resume with a codec budget equal to what was done: no further codec steps, so the
+    # codec in the model file must be exactly the checkpoint's
+    summary = train(
+        data_dir,
+        out,
+        tiny=True,
+        codec_steps=saved,
+        prior_steps=5,
+        resume=True,
+        checkpoint=ckpt,
+        progress=False,
+        threads=1,
+        batch_size=4,
+        crop_frames=16,
+        prior_frames=32,
+    )
+    assert summary["codec_steps"] == saved
+    assert summary["prior_steps"] == 5
+    model = load_model(out)
+    for name, value in state["codec"].items():
+        torch.testing.assert_close(
+            model.codec.state_dict()[name], value.float() if value.is_floating_point() else value
+        )
+    # and a resume with a bigger budget continues counting from there
+    after = torch.load(ckpt, weights_only=True)
+    assert after["progress"]["stage"] == "done"
+    assert after["progress"]["steps"]["codec"] == saved
+
+
+def test_resume_extends_a_stage(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "e.distill"
+    common = dict(
+        tiny=True, progress=False, threads=1, batch_size=4, crop_frames=16, prior_frames=32
+    )
+    ckpt = tmp_path / "e.ckpt"
+    # stop after the codec stage by interrupting the prior stage budget-wise: 0 prior steps
+    train(data_dir, out, codec_steps=4, prior_steps=0, checkpoint=ckpt, **common)
+    st = torch.load(ckpt, weights_only=True)["progress"]
+    assert st["steps"]["codec"] == 4 and st["stage"] == "done"
+    # a fresh run to a checkpoint in the middle of the codec stage: budget 3 of 6 by hand
+    state = torch.load(ckpt, weights_only=True)
+    state["progress"]["stage"] = "codec"
+    state["progress"]["steps"]["prior"] = 0
+    torch.save(state, ckpt)
+    summary = train(
+        data_dir, out, codec_steps=7, prior_steps=2, checkpoint=ckpt, resume=True, **common
+    )
+    assert summary["codec_steps"] == 7  # 4 from before + 3 more
+    assert summary["prior_steps"] == 2
+
+
+def test_two_process_ddp_gloo(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ddp.distill"
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "0",
+        "--rdzv_backend",
+        "c10d",
+        "--rdzv_endpoint",
+        "127.0.0.1:0",
+        "-m",
+        "distill_live",
+        "train",
+        str(data_dir),
+        "--out",
+        str(out),
+        "--tiny",
+        "--steps",
+        "4",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--threads",
+        "1",
+        "--batch-size",
+        "4",
+        "--crop-frames",
+        "16",
+        "--prior-frames",
+        "32",
+    ]
+    res = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=240)
+    assert res.returncode == 0, res.stderr[-3000:]
+    header = read_header(out)
+    assert header["training"]["world_size"] == 2
+    assert header["training"]["codec_steps"] == 4
+    assert "2 process(es)" in res.stderr
+    json.dumps(header)
