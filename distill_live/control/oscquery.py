@@ -205,6 +205,8 @@ class OscQueryServer:
         self._mdns_thread: threading.Thread | None = None
         #: None until mDNS registration finished; then True, or the error text.
         self.mdns_status: bool | str | None = None
+        self._mdns_lock = threading.Lock()
+        self._closing = threading.Event()
 
     @property
     def port(self) -> int:
@@ -264,7 +266,8 @@ class OscQueryServer:
                 ),
             ]
             zc = Zeroconf()
-            self._zc = zc
+            with self._mdns_lock:
+                self._zc = zc
             for info in infos:
                 zc.register_service(info, allow_name_change=True)
                 self._infos.append(info)
@@ -273,24 +276,32 @@ class OscQueryServer:
         except Exception as e:  # no multicast, no network: OSCQuery still works over HTTP
             self.mdns_status = f"{type(e).__name__}: {e}"
             log.warning("mDNS advertisement failed (OSCQuery still served over HTTP): %s", e)
+        if self._closing.is_set():  # closed while registering: clean up here
+            self._unregister()
+
+    def _unregister(self) -> None:
+        with self._mdns_lock:
+            zc, self._zc = self._zc, None
+            infos, self._infos = self._infos, []
+        if zc is None:
+            return
+        try:
+            for info in infos:
+                zc.unregister_service(info)
+            zc.close()
+        except Exception:
+            log.debug("mDNS shutdown failed", exc_info=True)
 
     def close(self) -> None:
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
-        if self._mdns_thread is not None:
-            self._mdns_thread.join(timeout=10)
-            self._mdns_thread = None
-        if self._zc is not None:
-            try:
-                for info in self._infos:
-                    self._zc.unregister_service(info)
-                self._zc.close()
-            except Exception:
-                log.debug("mDNS shutdown failed", exc_info=True)
-            self._zc = None
-            self._infos.clear()
+        self._closing.set()
+        thread, self._mdns_thread = self._mdns_thread, None
+        if thread is not None and thread.is_alive():
+            return  # still registering (takes seconds): the thread unregisters when done
+        self._unregister()
 
     def __enter__(self) -> OscQueryServer:
         return self.start()
