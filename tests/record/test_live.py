@@ -197,3 +197,29 @@ def test_disk_full_while_playing(jack_server: Any, tmp_path: Path) -> None:
             assert w.getnframes() == frames
     finally:
         ctx.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("samplerate,subtype", [(44100, "PCM_16"), (96000, "FLOAT")])
+def test_live_recording_at_other_rates(tmp_path: Path, samplerate: int, subtype: str) -> None:
+    """The output (and so the recording) runs at the device's rate: a JACK server at 44.1 or
+    96 kHz gives a 44.1 or 96 kHz file in the subtype asked for."""
+    from distill_live.engine import Engine
+    from distill_live.jack_dummy import DummyJackServer
+    from distill_live.model import build_model
+
+    # The server sets JACK_DEFAULT_SERVER for the engine's audio process, and restores it.
+    with (
+        DummyJackServer(samplerate=samplerate, period=256),
+        Engine(build_model(tiny=True), samplerate=samplerate) as eng,
+    ):
+        time.sleep(0.3)
+        path = eng.record_start(tmp_path / f"r{samplerate}.wav", subtype=subtype)
+        time.sleep(1.5)
+        eng.record_stop()
+    info = sf.info(str(path))
+    assert (info.samplerate, info.subtype, info.channels) == (samplerate, subtype, 2)
+    assert 1.0 * samplerate <= info.frames <= 2.0 * samplerate
+    doc = read_sidecar(sidecar_path(path))
+    assert doc["audio"]["samplerate"] == samplerate and doc["audio"]["subtype"] == subtype
+    assert doc["frames_written"] == info.frames and doc["status"] == "complete"
+    assert np.abs(sf.read(str(path), dtype="float32")[0]).max() > 1e-4
