@@ -185,9 +185,12 @@ def test_replies_go_to_sender_without_reply_port(fake_engine: FakeEngine) -> Non
 
 
 def test_port_in_use_is_a_clear_error(fake_engine: FakeEngine) -> None:
-    with OscServer(fake_engine, port=0) as srv:
+    srv = OscServer(fake_engine, port=0).start()
+    try:
         with pytest.raises(ControlError, match=f"127.0.0.1:{srv.port}.*--osc-port"):
             OscServer(fake_engine, port=srv.port).start()
+    finally:
+        srv.close()
 
 
 def test_flood_is_coalesced(server: OscServer, fake_engine: FakeEngine) -> None:
