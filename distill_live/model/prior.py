@@ -251,15 +251,18 @@ class Prior(nn.Module):
             x = F.embedding(tokens + self.offsets, self.embed.weight).sum(dim=1)  # (B, D)
         slot = state.pos % cfg.window
         bias = (self.ring_warm if state.pos >= cfg.window else self.ring_cold)[slot]  # (H, W)
+        scale = 1.0 / math.sqrt(d // h)
         for i, module in enumerate(self.blocks):
             blk = cast(_Block, module)
             y = F.layer_norm(x, (d,), blk.ln1.weight, blk.ln1.bias, blk.ln1.eps)
             qkv = F.linear(y, blk.qkv.weight, blk.qkv.bias).view(b, 3, h, d // h)
             state.k[i, :, :, slot] = qkv[:, 1]
             state.v[i, :, :, slot] = qkv[:, 2]
-            att = F.scaled_dot_product_attention(
-                qkv[:, 0].unsqueeze(2), state.k[i], state.v[i], attn_mask=bias.unsqueeze(1)
-            )  # (B, H, 1, Dh)
+            # attention of one query over the ring (cheaper than SDPA's general path)
+            q = (qkv[:, 0] * scale).unsqueeze(-1)  # (B, H, Dh, 1)
+            scores = torch.matmul(state.k[i], q).squeeze(-1) + bias  # (B, H, W)
+            weights = torch.softmax(scores, dim=-1).unsqueeze(-2)  # (B, H, 1, W)
+            att = torch.matmul(weights, state.v[i])  # (B, H, 1, Dh)
             x = x + F.linear(att.view(b, d), blk.out.weight, blk.out.bias)
             y = F.layer_norm(x, (d,), blk.ln2.weight, blk.ln2.bias, blk.ln2.eps)
             y = F.gelu(F.linear(y, blk.ff1.weight, blk.ff1.bias), approximate="tanh")

@@ -1,0 +1,132 @@
+"""Model speed on one CPU thread: the prior's sampling and the codec's decoding.
+
+    .venv/bin/python benchmarks/bench_model.py [--model PATH|default] [--runs 9] [--seconds 1]
+
+Uses the shipped default model if it exists (or ``--model``), else an untrained model built
+with the default (non-tiny) configs: speed does not depend on the weights. Prints, as the
+median (and min/max) of ``--runs`` runs, each after a warm-up:
+
+* prior: time to sample the codes of ``--seconds`` of audio (``ceil(seconds * frame_rate)``
+  frames, with sampling at temperature 1.0; also with top-k 40 + top-p 0.9), starting from a
+  state whose KV cache is already full (the steady state of an endless stream);
+* codec: time to turn those codes into audio (``codes_to_embeddings`` + ``decode``), alone
+  and with ``decoder_context`` frames of context on each side (what a streaming engine pays);
+* their sum as a real-time factor.
+
+Targets (issue 5): prior <= 0.1 s and decode <= 0.05 s per second of audio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+
+torch.set_num_threads(1)
+torch.set_num_interop_threads(1)
+
+from distill_live.model import DEFAULT_MODEL_PATH, DistillModel, build_model, load_model  # noqa: E402
+from distill_live.model.sampling import sample_code_sequence  # noqa: E402
+
+
+def _time(fn: Callable[[], object], runs: int) -> list[float]:
+    fn()  # warm-up
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def _fmt(ts: list[float]) -> str:
+    return (
+        f"median {statistics.median(ts) * 1e3:7.1f} ms   "
+        f"(min {min(ts) * 1e3:.1f}, max {max(ts) * 1e3:.1f}, {len(ts)} runs)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--model", default=None, help="a .distill file or 'default'")
+    ap.add_argument("--runs", type=int, default=9)
+    ap.add_argument("--seconds", type=float, default=1.0, help="audio per run (default 1)")
+    args = ap.parse_args(argv)
+
+    model: DistillModel
+    if args.model is not None:
+        model = load_model(args.model)
+        what = str(model.path)
+    elif DEFAULT_MODEL_PATH.is_file():
+        model = load_model("default")
+        what = f"default model {model.path}"
+    else:
+        torch.manual_seed(0)
+        model = build_model()
+        what = "untrained model with the default configs (no default model shipped yet)"
+    model.eval()
+    prior, codec = model.prior, model.codec
+    n = math.ceil(args.seconds * model.frame_rate)
+    pc = prior.config
+    counts = model.num_parameters()
+    print(f"model: {what}")
+    print(
+        f"  {model.sample_rate} Hz, hop {model.hop} ({model.frame_rate:.3f} frames/s), "
+        f"{model.n_codebooks} x {model.codebook_size} codes, decoder context "
+        f"{model.decoder_context} frames"
+    )
+    print(
+        f"  prior d{pc.d_model} x {pc.n_layers} layers, window {pc.window}: "
+        f"{counts['prior'] / 1e6:.2f} M params; codec {counts['codec'] / 1e6:.2f} M params"
+    )
+    print(f"  torch {torch.__version__}, {torch.get_num_threads()} thread")
+    print(f"{args.seconds:g} s of audio = {n} code frames\n")
+
+    g = torch.Generator().manual_seed(0)
+    with torch.inference_mode():
+        warm = prior.initial_state(1)
+        _, warm = sample_code_sequence(prior, warm, pc.window + 5, generator=g)  # full cache
+        codes_holder: list[torch.Tensor] = []
+
+        def prior_run(**kw: float) -> Callable[[], object]:
+            def run() -> None:
+                codes, _ = sample_code_sequence(prior, warm.clone(), n, generator=g, **kw)
+                codes_holder[:] = [codes]
+
+            return run
+
+        t_prior = _time(prior_run(temperature=1.0), args.runs)
+        t_prior_f = _time(prior_run(temperature=1.0, top_k=40, top_p=0.9), args.runs)
+        ctx = model.decoder_context
+        _, st = sample_code_sequence(prior, warm.clone(), n + 2 * ctx, generator=g)
+        codes_ctx, _ = sample_code_sequence(prior, st, n + 2 * ctx, generator=g)
+        codes = codes_ctx[:, :, ctx : ctx + n]
+
+        def decode(c: torch.Tensor) -> Callable[[], object]:
+            return lambda: codec.decode(codec.codes_to_embeddings(c))
+
+        t_dec = _time(decode(codes), args.runs)
+        t_dec_ctx = _time(decode(codes_ctx), args.runs)
+
+    per = args.seconds
+    print(f"prior, codes for {per:g} s (T=1.0):           {_fmt(t_prior)}")
+    print(f"prior, codes for {per:g} s (top-k 40, top-p 0.9): {_fmt(t_prior_f)}")
+    print(f"  = {statistics.median(t_prior) / n * 1e3:.2f} ms per frame incl. sampling")
+    print(f"codec decode of {per:g} s:                    {_fmt(t_dec)}")
+    print(f"codec decode of {per:g} s + {ctx} frames context each side: {_fmt(t_dec_ctx)}")
+    rtf_p = statistics.median(t_prior) / per
+    rtf_d = statistics.median(t_dec_ctx) / per
+    print(
+        f"\nper second of audio: prior {rtf_p:.3f} s (target <= 0.1), decode "
+        f"{statistics.median(t_dec) / per:.3f} s (target <= 0.05), with context {rtf_d:.3f} s; "
+        f"prior + decode with context: RTF {rtf_p + rtf_d:.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
