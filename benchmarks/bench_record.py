@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -113,7 +114,8 @@ def _engine_run(
             s = eng.stats()
             print(
                 f"  t={time.monotonic() - t0:6.0f} s underruns {s['underruns'] - before['underruns']} "
-                f"rtf {s.get('rtf', float('nan')):.3f}",
+                f"rtf {s.get('rtf') or float('nan'):.3f} audio restarts {s.get('audio_restarts')}"
+                f" load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
         stop.set()
@@ -175,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             "--folder", type=Path, default=None, help="where to write (default: a temp dir)"
         )
     args = ap.parse_args(argv)
+    # SIGTERM: leave through the context managers (stops the engine and its JACK server).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="bench_record_") as tmp:
         folder = args.folder or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)

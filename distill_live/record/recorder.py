@@ -270,6 +270,17 @@ class Recorder:
         return self._w_real + self._gap_total
 
     @property
+    def origin_frame(self) -> int:
+        """The caller's output frame count at the recording's first frame (see ``__init__``).
+        May be set after :meth:`start` and before the first :meth:`write`, so a caller can
+        start the recorder (disk I/O) outside its own lock and fix the origin inside it."""
+        return self._origin
+
+    @origin_frame.setter
+    def origin_frame(self, frame: int) -> None:
+        self._origin = int(frame)
+
+    @property
     def dropped_blocks(self) -> int:
         return self._dropped_blocks
 

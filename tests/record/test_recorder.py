@@ -340,3 +340,13 @@ def test_metadata_from_a_model_file(tmp_path: Path) -> None:
         "format_version": 1,
     }
     assert meta["seed"] == 3
+
+
+def test_origin_can_be_fixed_after_start(tmp_path: Path) -> None:
+    """The engine starts the recorder (disk I/O) outside its lock, then sets the origin."""
+    rec = Recorder(tmp_path / "o.wav", samplerate=48000, channels=1).start()
+    rec.origin_frame = 5000
+    rec.event(5300, "temperature", 0.4, "osc")
+    rec.write(np.zeros(1000, np.float32))
+    doc = rec.stop()
+    assert doc["events"][0]["frame"] == 300
