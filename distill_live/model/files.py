@@ -12,7 +12,8 @@ holds four strings:
 
 The header is read with two small reads (8-byte length, JSON), so it is checked before the
 tensors are loaded. Tensors may be stored as float16 to keep a shipped file small; loading
-converts them to float32.
+converts them to float32. ``int8`` files store weight matrices as int8 with one scale per
+output row (the header lists them); loading dequantizes them to float32.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ SUFFIX = ".distill"
 #: The model shipped inside the package; ``load_model(None)`` and ``load_model("default")``.
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "default" / "default.distill"
 _MAX_HEADER_BYTES = 16 * 1024 * 1024
+_SCALE_SUFFIX = ".__int8_scale__"
 
 _DTYPE_CODES = {
     torch.float32: "F32",
@@ -126,20 +128,37 @@ def save_model(
     training_summary: dict[str, Any] | None = None,
     *,
     half: bool = False,
+    precision: str | None = None,
 ) -> Path:
     """Write ``model`` to ``path`` (atomically: a temporary file, then a rename).
 
     ``training_summary`` is stored in the header as given (JSON: e.g. ``data_seconds``,
-    ``steps``, ``seconds``, ``metrics``). ``half=True`` stores floating tensors as float16.
-    Returns the path written.
+    ``steps``, ``seconds``, ``metrics``). ``precision`` picks how floating tensors are stored:
+    ``"float32"`` (exact, the default), ``"float16"`` (``half=True`` is the same), or
+    ``"int8"``: weight matrices and convolution kernels as int8 with one float16 scale per
+    output row (symmetric, absmax), everything else float16; about a quarter of the float32
+    size. Loading always gives float32. Returns the path written.
     """
     from safetensors.torch import save as st_save
 
+    precision = precision or ("float16" if half else "float32")
+    if precision not in ("float32", "float16", "int8"):
+        raise ValueError(f"precision must be float32, float16 or int8, got {precision!r}")
     path = Path(path)
+    weight_names = {n for n, p in model.named_parameters() if p.dim() >= 2 and p.numel() >= 1024}
     tensors: dict[str, torch.Tensor] = {}
+    int8_names: list[str] = []
     for name, t in model.state_dict().items():
         t = t.detach().cpu()
-        if half and t.is_floating_point():
+        if precision == "int8" and name in weight_names:
+            rows = t.float().reshape(t.shape[0], -1)
+            scale = (rows.abs().amax(dim=1) / 127.0).clamp(min=1e-12).half()
+            q = torch.round(rows / scale.float()[:, None]).clamp(-127, 127).to(torch.int8)
+            tensors[name] = q.reshape(t.shape).contiguous()
+            tensors[name + _SCALE_SUFFIX] = scale.contiguous()
+            int8_names.append(name)
+            continue
+        if precision != "float32" and t.is_floating_point():
             t = t.to(torch.float16)
         tensors[name] = t.contiguous().clone()  # clone: safetensors refuses shared storage
     counts = model.num_parameters()
@@ -155,7 +174,8 @@ def save_model(
         "codebook_size": model.codebook_size,
         "decoder_context": model.decoder_context,
         "parameters": counts,
-        "tensor_dtype": "float16" if half else "float32",
+        "tensor_dtype": precision,
+        "int8_tensors": sorted(int8_names),
         "codec_config": _jsonable(dataclasses.asdict(model.codec.config), "codec config"),
         "prior_config": _jsonable(dataclasses.asdict(model.prior.config), "prior config"),
         "training": _jsonable(training_summary or {}, "training_summary"),
@@ -365,6 +385,13 @@ def load_model(path: str | os.PathLike[str] | None = None) -> DistillModel:
         raise ModelFileError(f"{p} has configs that do not fit together: {exc}") from None
     own = model.state_dict()
     converted = {}
+    int8_names = header.get("int8_tensors") or []
+    for name in int8_names:
+        q, scale = tensors.pop(name, None), tensors.pop(name + _SCALE_SUFFIX, None)
+        if q is None or scale is None or q.dim() < 1 or scale.shape != q.shape[:1]:
+            raise ModelFileError(f"{p} is corrupt: int8 tensor {name!r} or its scale is missing")
+        deq = q.float().reshape(q.shape[0], -1) * scale.float()[:, None]
+        converted[name] = deq.reshape(q.shape)
     for name, t in tensors.items():
         ref = own.get(name)
         converted[name] = t.to(ref.dtype) if ref is not None and t.is_floating_point() else t

@@ -248,3 +248,24 @@ def test_info_command_on_a_bad_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["info", str(p)]) == 1
     err = capsys.readouterr().err
     assert "bad.distill is a Python pickle" in err and "Traceback" not in err
+
+
+def test_int8_file_is_small_and_close(model, tmp_path: Path) -> None:
+    full = save_model(model, tmp_path / "f.distill")
+    small = save_model(model, tmp_path / "q.distill", precision="int8")
+    assert small.stat().st_size < 0.45 * full.stat().st_size
+    header = read_header(small)
+    assert header["tensor_dtype"] == "int8" and header["int8_tensors"]
+    loaded = load_model(small)
+    ref = model.state_dict()
+    for name, t in loaded.state_dict().items():
+        assert t.dtype == ref[name].dtype, name
+        if name in header["int8_tensors"]:
+            rows = ref[name].reshape(t.shape[0], -1)
+            step = rows.abs().amax(1, keepdim=True) / 127
+            assert ((t.reshape(t.shape[0], -1) - rows).abs() <= 0.51 * step + 1e-4).all(), name
+    a, b = _outputs(model), _outputs(loaded)
+    snr = 10 * torch.log10((a[0] ** 2).sum() / ((a[0] - b[0]) ** 2).sum())
+    assert snr > 25.0
+    with pytest.raises(ValueError, match="precision"):
+        save_model(model, tmp_path / "x.distill", precision="int4")
