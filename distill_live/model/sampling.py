@@ -31,6 +31,7 @@ starting state give the same codes.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import torch
@@ -140,24 +141,41 @@ def sample_code_sequence(
     temperature: float = 1.0,
     top_k: int = 0,
     top_p: float = 1.0,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | Sequence[torch.Generator] | None = None,
 ) -> tuple[Tensor, PriorState]:
     """Sample ``n_frames`` code frames, continuing from ``state``.
 
     Returns codes (B, K, n_frames) long and the state (updated in place; the last sampled
     frame is kept in ``state.last_tokens`` and fed first by the next call, so consecutive
     calls continue one stream). A fresh state starts from BOS.
+
+    ``generator`` may be one ``torch.Generator`` for the whole batch or a sequence of B, one
+    per batch row (independent seeded streams that share each prior step: the weights are
+    read once for all rows, so B streams cost little more than one).
     """
     temperature, top_k, top_p = check_sampling_params(temperature, top_k, top_p)
     if n_frames < 0:
         raise ValueError(f"n_frames must be >= 0, got {n_frames}")
     b, k = state.batch, prior.config.n_codebooks
+    per_row = generator is not None and not isinstance(generator, torch.Generator)
+    if per_row and len(generator) != b:  # type: ignore[arg-type]
+        raise ValueError(
+            f"got {len(generator)} generators for a batch of {b}; give one per row or one"  # type: ignore[arg-type]
+        )
     with torch.inference_mode():
         codes = torch.empty((b, k, n_frames), dtype=torch.long)
         tokens = state.last_tokens
         for i in range(n_frames):
             logits, state = prior.step(tokens, state)  # (B, K, V)
-            tokens = sample_from_logits(logits, temperature, top_k, top_p, generator)  # (B, K)
+            if per_row:
+                tokens = torch.cat(
+                    [
+                        sample_from_logits(logits[r : r + 1], temperature, top_k, top_p, g)
+                        for r, g in enumerate(generator)  # type: ignore[arg-type]
+                    ]
+                )  # (B, K)
+            else:
+                tokens = sample_from_logits(logits, temperature, top_k, top_p, generator)  # type: ignore[arg-type]
             codes[:, :, i] = tokens
         state.last_tokens = tokens
     return codes, state

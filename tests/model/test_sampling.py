@@ -219,3 +219,15 @@ def test_entropy_rises_with_temperature(prior: Prior) -> None:
 
     e = [entropy(t) for t in (0.3, 1.0, 1.8)]
     assert e[0] < e[1] < e[2], e
+
+
+def test_one_generator_per_row_gives_independent_streams(prior: Prior) -> None:
+    gens = [torch.Generator().manual_seed(11), torch.Generator().manual_seed(12)]
+    both, _ = sample_code_sequence(prior, prior.initial_state(2), 30, generator=gens)
+    for row, seed in enumerate((11, 12)):
+        alone, _ = sample_code_sequence(
+            prior, prior.initial_state(1), 30, generator=torch.Generator().manual_seed(seed)
+        )
+        assert torch.equal(both[row : row + 1], alone)
+    with pytest.raises(ValueError, match="generators for a batch of 2"):
+        sample_code_sequence(prior, prior.initial_state(2), 3, generator=gens[:1])
