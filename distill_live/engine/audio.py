@@ -49,7 +49,7 @@ def make_callback(ring: Ring) -> Any:
         hdr[H.LAST_CB_NS] = now
         hdr[H.CALLBACKS] += 1
         if status.output_underflow:
-            hdr[H.UNDERFLOW] += 1
+            hdr[H.UNDERFLOW if hdr[H.PRIMED] else H.PREROLL_UNDERFLOW] += 1
         r = hdr[H.READ]
         if hdr[H.WRITE] - r >= frames:
             i = r % cap
@@ -85,6 +85,32 @@ def describe_devices(sd: Any) -> list[str]:
     return out
 
 
+def raise_priority() -> str:
+    """Best effort: realtime (SCHED_FIFO) scheduling for this process and the audio threads
+    it starts (they inherit it), else a lower nice value. Returns what was obtained."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(40))  # type: ignore[attr-defined]
+        return "SCHED_FIFO 40"
+    except (AttributeError, OSError):
+        pass
+    try:
+        os.nice(-10)
+        return "nice -10"
+    except OSError:
+        return "normal"
+
+
+def raise_thread_priorities() -> None:
+    """Give every thread of this process (PortAudio's and libjack's audio threads, started
+    with their own scheduling attributes) the realtime policy too, where allowed."""
+    try:
+        tids = [int(t) for t in os.listdir("/proc/self/task")]
+        for tid in tids:
+            os.sched_setscheduler(tid, os.SCHED_FIFO, os.sched_param(40))  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
 def _reply(doc: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(doc) + "\n")
     sys.stdout.flush()
@@ -99,6 +125,7 @@ def audio_main(config: dict[str, Any]) -> int:
 
     # Ctrl-C in a terminal reaches the whole process group: the engine decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    priority = raise_priority() if config.get("realtime", True) else "normal"
     ring = Ring.attach(config["ring"])
     parent = os.getppid()
     device = config.get("device")
@@ -124,6 +151,8 @@ def audio_main(config: dict[str, Any]) -> int:
     ring.header[H.SAMPLERATE] = int(round(stream.samplerate))
     ring.header[H.PROCESS_STARTS] += 1
     stream.start()
+    if priority.startswith("SCHED_FIFO"):
+        raise_thread_priorities()
     _reply(
         {
             "ok": True,
@@ -131,6 +160,7 @@ def audio_main(config: dict[str, Any]) -> int:
             "device": info["name"],
             "latency": stream.latency,
             "blocksize": stream.blocksize,
+            "priority": priority,
         }
     )
     try:

@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import ControlError, DeviceError, RecordingError
 from ..params import PARAMS, ParamValues, get_param
 from .ring import H, Ring
-from .stream import AppliedChange, Change, Stream
+from .stream import AppliedChange, Change, FrameQueue, Stream
 
 __all__ = [
     "Engine",
@@ -148,7 +148,7 @@ class Engine:
         self._changes_applied = 0
         self._error: BaseException | None = None
         self._recorder: Any = None
-        self._rec_pending: deque[tuple[int, np.ndarray]] = deque()
+        self._rec_pending = FrameQueue()
         self._rec_events: list[AppliedChange] = []
         self._committed = 0  # ring position up to which played frames were handed on
         self._rec_origin = 0  # ring position of the recording's first frame
@@ -357,6 +357,7 @@ class Engine:
             "underruns": int(hdr[H.EMPTY]),
             "empty_callbacks": int(hdr[H.EMPTY]),
             "underflows": int(hdr[H.UNDERFLOW]),
+            "preroll_underflows": int(hdr[H.PREROLL_UNDERFLOW]),
             "callbacks": int(hdr[H.CALLBACKS]),
             "max_callback_gap_ms": int(hdr[H.MAX_GAP_NS]) / 1e6,
             "buffer_fill": fill,
@@ -418,19 +419,12 @@ class Engine:
             pos = start
             if not data.shape[0]:
                 return  # the play position passed all of it: the old frames stay
-            with self._lock:  # what was queued from `start` on will not be played
-                pend = self._rec_pending
-                while pend and pend[-1][0] >= start:
-                    pend.pop()
-                if pend and pend[-1][0] + pend[-1][1].shape[0] > start:
-                    p0, d0 = pend[-1]
-                    pend[-1] = (p0, d0[: start - p0])
         else:
             while data.shape[0] > ring.space() and not self._stop.is_set():
                 time.sleep(0.002)
             ring.write(data)
-        with self._lock:
-            self._rec_pending.append((pos, data))
+        with self._lock:  # replaces what was queued from `pos` on
+            self._rec_pending.put(pos, data)
 
     def _apply_pending(self, pending: list[Change]) -> list[Change]:
         ring, stream = self.ring, self.stream
@@ -464,24 +458,13 @@ class Engine:
         """Hand the frames played so far to the recorder, if any (call with the lock held).
         Only played frames are final: queued ones may still be replaced by a change."""
         assert self.ring is not None
-        read = self.ring.read_pos
-        while self._rec_pending:
-            pos, data = self._rec_pending[0]
-            end = pos + data.shape[0]
-            if pos >= read:
-                break
-            if end <= read:
-                self._rec_pending.popleft()
-                part = data
-            else:
-                part = data[: read - pos]
-                self._rec_pending[0] = (read, data[read - pos :])
+        for pos, part in self._rec_pending.take(self.ring.read_pos):
             if rec is not None:
                 if pos < self._rec_origin:
                     part = part[self._rec_origin - pos :]
                 if part.shape[0]:
                     rec.write(part)
-            self._committed = pos + data.shape[0] if end <= read else read
+        self._committed = self._rec_pending.final
         if rec is not None:
             for ch in self._rec_events:
                 rec.event(ch.frame, ch.param, ch.value, ch.source)

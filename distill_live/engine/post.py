@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from scipy.signal import firwin, lfilter
+from scipy.signal import firwin, lfilter, upfirdn
 
 __all__ = [
     "STEREO_MODES",
@@ -108,23 +108,21 @@ class Decorrelator:
 class Resampler:
     """Streaming polyphase resampler by the rational factor ``out_rate / in_rate``.
 
-    A Kaiser-windowed sinc of ``taps`` input samples per output sample, cut off at 95 % of
+    A Kaiser-windowed sinc of ``taps`` input samples per output sample, cut off at 91 % of
     the lower Nyquist frequency (anti-aliasing when going down). Its state is the last
     ``taps`` input samples and two counters, so it can be snapshotted. Identity at equal rates.
     """
 
-    def __init__(self, in_rate: int, out_rate: int, channels: int, taps: int = 32) -> None:
+    def __init__(self, in_rate: int, out_rate: int, channels: int, taps: int = 64) -> None:
         ratio = Fraction(int(out_rate), int(in_rate))
         self.up, self.down = ratio.numerator, ratio.denominator
         self.identity = self.up == self.down == 1
         self.taps = taps
         self.channels = channels
         if not self.identity:
-            h = firwin(taps * self.up, 0.95 / max(self.up, self.down), window=("kaiser", 8.0))
-            h = h * self.up
-            # polyphase branches: hp[p, j] = h[p + j * up]
-            self.hp = h.reshape(taps, self.up).T.copy()  # (up, taps)
-        self.hist = np.zeros((taps, channels))
+            h = firwin(taps * self.up, 0.91 / max(self.up, self.down), window=("kaiser", 8.6))
+            self.h = h * self.up
+        self.hist = np.zeros((taps + self.down, channels))
         self.n_in = 0
         self.n_out = 0
 
@@ -136,22 +134,24 @@ class Resampler:
     def process(self, x: np.ndarray) -> np.ndarray:  # (n, C) → (m, C) float64
         if self.identity:
             return x
-        n = x.shape[0]
-        n_in = self.n_in + n
-        end = -(-n_in * self.up // self.down)  # ceil: outputs whose input index < n_in
-        out_idx = np.arange(self.n_out, end, dtype=np.int64)
-        pos = out_idx * self.down
-        i = pos // self.up
-        p = pos % self.up
-        xs = np.concatenate([self.hist, x], axis=0)  # xs[0] is input index n_in_old - taps
+        up, down = self.up, self.down
+        n_in = self.n_in + x.shape[0]
+        end = -(-n_in * up // down)  # ceil: the outputs whose newest input index < n_in
+        # Run upfirdn over history + new input. The history reaches back at least `taps`
+        # inputs, to an input index that is a multiple of `down`, so that output k of
+        # upfirdn is global output base * up / down + k.
         base = self.n_in - self.taps
-        j = np.arange(self.taps)
-        idx = i[:, None] - j[None, :] - base  # (m, taps)
-        y = np.einsum("mt,mtc->mc", self.hp[p], xs[idx])
-        self.hist = xs[-self.taps :].copy()
+        base -= base % down
+        keep = self.n_in - base
+        xs = np.concatenate([self.hist[self.hist.shape[0] - keep :], x], axis=0)
+        y = upfirdn(self.h, xs, up, down, axis=0)
+        first = base * up // down
+        out = y[self.n_out - first : end - first]
+        # keep enough history for the next call (taps + down - 1 at most)
+        self.hist = xs[-(self.taps + down) :].copy() if xs.shape[0] >= self.taps + down else xs.copy()
         self.n_in = n_in
         self.n_out = end
-        return y
+        return out
 
     def snapshot(self) -> Any:
         return (self.hist.copy(), self.n_in, self.n_out)

@@ -47,6 +47,7 @@ class H:
     SAMPLERATE = 11  # the rate the stream actually runs at (set by the audio process)
     GAP_RESET = 12  # producer sets 1 to restart the worst-gap measurement
     PROCESS_STARTS = 13  # audio processes that opened a stream on this ring
+    PREROLL_UNDERFLOW = 14  # underflows before the first frames were queued (silence anyway)
 
 
 HEADER = 16  # int64 slots (128 bytes, keeps the frames 16-byte aligned)

@@ -23,6 +23,7 @@ unrelated streams: their powers add).
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ from ..params import ParamValues
 from .generator import Generator, SamplingParams
 from .post import PostChain, streams_for_mode
 
-__all__ = ["Change", "AppliedChange", "Stream", "SAMPLING_PARAMS", "POST_PARAMS"]
+__all__ = ["Change", "AppliedChange", "Stream", "FrameQueue", "SAMPLING_PARAMS", "POST_PARAMS"]
 
 SAMPLING_PARAMS = ("temperature", "top_k", "top_p", "seed")
 POST_PARAMS = ("gain", "width")
@@ -219,3 +220,49 @@ class Stream:
         self.fade = _Fade(old, int(fade_s * self.model_rate))
         self._snaps.clear()
         self._floor = self.out_pos
+
+
+class FrameQueue:
+    """Frames produced but not final yet: ``(position, frames)`` blocks in order.
+
+    :meth:`put` replaces everything queued from its position on (a rollback rewrote it);
+    :meth:`take` pops the frames before a position (played, or past any possible rollback).
+    """
+
+    def __init__(self) -> None:
+        self._blocks: deque[tuple[int, np.ndarray]] = deque()
+        self.final = 0  # position up to which frames have been taken
+
+    def put(self, pos: int, frames: np.ndarray) -> None:
+        q = self._blocks
+        while q and q[-1][0] >= pos:
+            q.pop()
+        if q and q[-1][0] + q[-1][1].shape[0] > pos:
+            p0, d0 = q[-1]
+            q[-1] = (p0, d0[: pos - p0])
+        q.append((pos, frames))
+
+    def take(self, upto: int) -> list[tuple[int, np.ndarray]]:
+        """Pop and return the frames before position ``upto``, as (position, frames)."""
+        out = []
+        q = self._blocks
+        while q and q[0][0] < upto:
+            pos, data = q[0]
+            end = pos + data.shape[0]
+            if end <= upto:
+                q.popleft()
+                out.append((pos, data))
+                self.final = end
+            else:
+                out.append((pos, data[: upto - pos]))
+                q[0] = (upto, data[upto - pos :])
+                self.final = upto
+        return out
+
+    @property
+    def end(self) -> int:
+        """Position just past the last queued frame (or :attr:`final` if empty)."""
+        if not self._blocks:
+            return self.final
+        pos, data = self._blocks[-1]
+        return pos + data.shape[0]

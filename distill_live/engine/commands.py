@@ -1,0 +1,328 @@
+"""The ``play`` and ``render`` sub-commands (wired into :mod:`distill_live.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..cliutil import add_param_arguments, fatal, param_values_from_args
+from ..errors import DeviceError
+from .post import STEREO_MODES
+
+__all__ = ["add_play_arguments", "cmd_play", "add_render_arguments", "cmd_render"]
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not x > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return x
+
+
+def _device(text: str) -> int | str:
+    return int(text) if text.strip().isdigit() else text
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        default="default",
+        metavar="PATH",
+        help="model file (.distill); default: the shipped default model",
+    )
+    parser.add_argument(
+        "--stereo",
+        choices=STEREO_MODES,
+        default="mono",
+        help="mono; mid-side (side from an all-pass decorrelator, scaled by --width); "
+        "dual-seed (left and right from seeds seed and seed+1; twice the CPU)",
+    )
+    parser.add_argument("--chunk-frames", type=int, default=None, help=argparse.SUPPRESS)
+    add_param_arguments(parser)
+
+
+# ---------------------------------------------------------------------------------- play
+def add_play_arguments(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    from .engine import DEFAULT_LOOKAHEAD_MS
+
+    g = parser.add_argument_group("audio output")
+    g.add_argument(
+        "--device",
+        type=_device,
+        default=None,
+        metavar="NAME|INDEX",
+        help="output device: index or part of its name (see `distill-live devices`)",
+    )
+    g.add_argument(
+        "--samplerate",
+        type=int,
+        default=None,
+        metavar="HZ",
+        help="device sample rate (default: the device's; the 48 kHz model is resampled)",
+    )
+    g.add_argument(
+        "--blocksize",
+        type=int,
+        default=0,
+        metavar="N",
+        help="frames per callback (default 0: the device's own period; JACK ignores it)",
+    )
+    g.add_argument("--channels", type=int, default=2, metavar="N", help="output channels")
+    g.add_argument(
+        "--lookahead",
+        type=_positive_float,
+        default=DEFAULT_LOOKAHEAD_MS,
+        metavar="MS",
+        help=f"audio kept generated ahead (default {DEFAULT_LOOKAHEAD_MS:g} ms); a change "
+        "drops what is not yet played beyond a safety margin, so it is heard quickly anyway",
+    )
+    parser.add_argument(
+        "--duration", type=_positive_float, default=None, metavar="S", help="stop after S s"
+    )
+    parser.add_argument(
+        "--no-ui", action="store_true", help="no live status line (for scripts and logs)"
+    )
+    try:
+        from ..record.commands import add_record_arguments
+
+        add_record_arguments(parser)
+    except ImportError:  # pragma: no cover - recording not in this build
+        pass
+    try:
+        from ..control.commands import add_control_arguments
+
+        add_control_arguments(parser)
+    except ImportError:  # pragma: no cover - control not in this build
+        pass
+
+
+def _status_line(st: dict[str, Any]) -> str:
+    p = st["params"]
+    rtf = "—" if st["rtf"] is None else f"{st['rtf']:.2f}"
+    rec = "off" if st["recording"] is None else f"REC {Path(st['recording']).name}"
+    audio = "" if st["audio_status"] == "running" else f" [{st['audio_status']}]"
+    return (
+        f"temp {p['temperature']:.2f} top-k {p['top_k']} top-p {p['top_p']:.2f} "
+        f"seed {p['seed']} gain {p['gain']:+.1f} dB width {p['width']:.2f} | "
+        f"level {st['level_db']:6.1f} dBFS | buffer {st['buffer_ms']:4.0f} ms | "
+        f"underruns {st['underruns']} xruns {st['underflows']} | RTF {rtf} | {rec}{audio}"
+    )
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    from .engine import Engine
+
+    params = param_values_from_args(args)
+    if args.channels < 1:
+        fatal(f"--channels must be >= 1, got {args.channels}")
+    if args.samplerate is not None and not 8000 <= args.samplerate <= 192000:
+        fatal(f"--samplerate must be 8000..192000 Hz, got {args.samplerate}")
+    kw: dict[str, Any] = {}
+    if args.chunk_frames:
+        kw["chunk_frames"] = args.chunk_frames
+    engine = Engine(
+        args.model,
+        params=params,
+        stereo=args.stereo,
+        samplerate=args.samplerate,
+        device=args.device,
+        blocksize=args.blocksize,
+        channels=args.channels,
+        lookahead_ms=args.lookahead,
+        **kw,
+    )
+    control: Any = None
+    t0 = time.monotonic()
+    try:
+        engine.start()
+        st = engine.stats()
+        print(
+            f"playing on {st['device']} at {st['samplerate']} Hz "
+            f"(first sound after {st['first_sound_s'] or 0:.2f} s); Ctrl-C stops",
+            file=sys.stderr,
+        )
+        try:
+            from ..control.commands import start_control
+        except ImportError:  # pragma: no cover - control not in this build
+            start_control = None  # type: ignore[assignment]
+        if start_control is not None:
+            control = start_control(engine, args)
+        if getattr(args, "record", None):
+            from ..record.commands import recorder_options
+
+            path = engine.record_start(args.record, **recorder_options(args))
+            print(f"recording to {path}", file=sys.stderr)
+        _play_loop(engine, args, t0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if control is not None:
+            control.close()
+        st = engine.stats() if engine.stream is not None else None
+        engine.stop()
+    if st is not None:
+        print(
+            f"played {st['frames_played'] / max(st['samplerate'], 1):.1f} s: "
+            f"{st['underruns']} empty callbacks, {st['underflows']} device underflows, "
+            f"worst callback gap {st['max_callback_gap_ms']:.1f} ms, median RTF "
+            f"{st['rtf'] if st['rtf'] is None else round(st['rtf'], 3)}"
+            + (f"; audio restarted {st['audio_restarts']} x" if st["audio_restarts"] else ""),
+            file=sys.stderr,
+        )
+        if st["error"]:
+            raise DeviceError(f"the generator stopped: {st['error']}")
+    return 0
+
+
+def _play_loop(engine: Any, args: argparse.Namespace, t0: float) -> None:
+    end = None if args.duration is None else time.monotonic() + args.duration
+    seen_events = 0
+
+    def done() -> bool:
+        return end is not None and time.monotonic() >= end
+
+    if args.no_ui or not sys.stderr.isatty():
+        while not done():
+            time.sleep(0.1)
+            st = engine.stats()
+            for msg in st["audio_events"][seen_events:]:
+                print(f"audio: {msg}", file=sys.stderr)
+            seen_events = len(st["audio_events"])
+            if st["error"]:
+                return
+        return
+    from rich.console import Console
+    from rich.live import Live
+
+    console = Console(stderr=True)
+    with Live(console=console, refresh_per_second=8, transient=False) as live:
+        while not done():
+            time.sleep(0.125)
+            st = engine.stats()
+            live.update(_status_line(st))
+            if st["error"]:
+                return
+
+
+# -------------------------------------------------------------------------------- render
+def add_render_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", metavar="OUT.wav", help="file to write (never overwritten)")
+    parser.add_argument(
+        "--duration", type=_positive_float, required=True, metavar="S", help="seconds"
+    )
+    _common(parser)
+    parser.add_argument(
+        "--samplerate",
+        type=int,
+        choices=(44100, 48000, 96000),
+        default=48000,
+        help="output rate (default 48000; others are resampled)",
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        metavar="N",
+        help="render N files with seeds seed..seed+N-1 (OUT_seed{n}.wav)",
+    )
+    parser.add_argument(
+        "--automation",
+        metavar="FILE",
+        default=None,
+        help="JSON list of {time_s, param, value}, applied at the same chunk boundaries as "
+        "live control",
+    )
+    parser.add_argument(
+        "--channels", type=int, default=None, help="output channels (default: 1 mono, else 2)"
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite OUT and its sidecar")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    try:
+        from ..record.commands import add_record_arguments
+
+        add_record_arguments(parser, render=True)
+    except ImportError:  # pragma: no cover
+        parser.add_argument("--subtype", default="PCM_24", choices=("PCM_16", "PCM_24", "FLOAT"))
+
+
+def _batch_paths(out: Path, seed: int, batch: int) -> list[tuple[int, Path]]:
+    if batch == 1:
+        return [(seed, out)]
+    suffix = out.suffix or ".wav"
+    return [(s, out.with_name(f"{out.stem}_seed{s}{suffix}")) for s in range(seed, seed + batch)]
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from ..record.naming import sidecar_path
+    from .engine import resolve_model, setup_torch
+    from .render import load_automation, render
+
+    params = param_values_from_args(args)
+    if args.batch < 1:
+        fatal(f"--batch must be >= 1, got {args.batch}")
+    if int(params["seed"]) + args.batch - 1 > 2**31 - 1:
+        fatal("--seed + --batch - 1 must stay below 2**31")
+    automation = load_automation(args.automation) if args.automation else []
+    out = Path(args.out)
+    if out.suffix == "":
+        out = out.with_suffix(".wav")
+    jobs = _batch_paths(out, int(params["seed"]), args.batch)
+    for _, p in jobs:
+        for q in (p, sidecar_path(p)):
+            if q.exists():
+                if not args.force:
+                    fatal(f"{q} exists; choose another name or use --force to overwrite it")
+                os.remove(q)
+    setup_torch()
+    model = resolve_model(args.model)
+    rec_kw: dict[str, Any] = {"subtype": getattr(args, "subtype", "PCM_24")}
+    kw: dict[str, Any] = {}
+    if args.chunk_frames:
+        kw["chunk_frames"] = args.chunk_frames
+    show = not args.no_progress and sys.stderr.isatty()
+    for seed, path in jobs:
+        progress = None
+        bar: Any = None
+        if show:
+            from rich.progress import Progress
+
+            bar = Progress(transient=True)
+            bar.start()
+            task = bar.add_task(path.name, total=100)
+
+            def progress(done: int, total: int, _b: Any = bar, _t: Any = task) -> None:
+                _b.update(_t, completed=100 * done / max(total, 1))
+
+        t = time.monotonic()
+        try:
+            written = render(
+                model,
+                path,
+                args.duration,
+                params=params.replace(seed=seed),
+                stereo=args.stereo,
+                samplerate=args.samplerate,
+                channels=args.channels,
+                automation=automation,
+                progress=progress,
+                **rec_kw,
+                **kw,
+            )
+        finally:
+            if bar is not None:
+                bar.stop()
+        dt = time.monotonic() - t
+        print(
+            f"wrote {written} ({args.duration:g} s, seed {seed}) in {dt:.1f} s "
+            f"(RTF {dt / args.duration:.3f}); sidecar {sidecar_path(written).name}",
+            file=sys.stderr,
+        )
+    return 0

@@ -1,0 +1,235 @@
+"""Offline render: the live stream driven by a virtual clock instead of an audio device.
+
+The same :class:`~distill_live.engine.stream.Stream` (generator, crossfade, post chain) runs
+as in :class:`~distill_live.engine.Engine`; a virtual play position advances ``blocksize``
+frames at a time while the generator keeps ``lookahead_ms`` queued ahead of it, exactly as
+the generator thread does against the audio callback. Automation events reach the stream
+the way a live change does, shortly before they are due, and take effect at the first chunk
+boundary at or after their time (rolling back queued look-ahead when it already passed it).
+Given the same model, seed, settings and automation, the output is bit-identical whatever
+``blocksize`` and ``lookahead_ms`` are: every change lands on the same boundary, and rolling
+back to a boundary reproduces the stream from there exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ControlError
+from ..params import ParamValues, get_param
+from .engine import DEFAULT_CHUNK_FRAMES, DEFAULT_LOOKAHEAD_MS, resolve_model, setup_torch
+from .stream import AppliedChange, Change, FrameQueue, Stream
+
+__all__ = ["render", "render_frames", "AutomationEvent", "load_automation", "RENDER_RATES"]
+
+RENDER_RATES = (44100, 48000, 96000)
+
+
+@dataclass(frozen=True)
+class AutomationEvent:
+    time_s: float
+    param: str
+    value: int | float
+
+
+def parse_automation(items: Iterable[Any], where: str = "automation") -> list[AutomationEvent]:
+    """Validate a list of ``{time_s, param, value}`` (values clamped like live control)."""
+    out = []
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise ControlError(f"{where} must be a JSON list of {{time_s, param, value}} objects")
+    for i, item in enumerate(items):
+        if isinstance(item, AutomationEvent):
+            item = {"time_s": item.time_s, "param": item.param, "value": item.value}
+        if not isinstance(item, Mapping) or set(item) != {"time_s", "param", "value"}:
+            raise ControlError(
+                f"{where}[{i}] must be an object with exactly time_s, param and value, got {item!r}"
+            )
+        t = item["time_s"]
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t < 1e7:
+            raise ControlError(f"{where}[{i}].time_s must be a number of seconds >= 0, got {t!r}")
+        p = get_param(str(item["param"]))
+        value, _ = p.coerce(item["value"])
+        out.append(AutomationEvent(float(t), p.name, value))
+    return sorted(out, key=lambda e: e.time_s)  # stable: same-time events keep their order
+
+
+def load_automation(path: str | os.PathLike[str]) -> list[AutomationEvent]:
+    """Read an automation file (JSON list of ``{time_s, param, value}``)."""
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise ControlError(f"automation file {str(p)!r} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ControlError(f"automation file {str(p)!r} is not valid JSON: {exc}") from None
+    return parse_automation(doc, where=str(p))
+
+
+def render_frames(
+    model: Any,
+    n_frames: int,
+    *,
+    params: ParamValues | None = None,
+    stereo: str = "mono",
+    samplerate: int = 48000,
+    channels: int | None = None,
+    automation: Sequence[AutomationEvent] | None = None,
+    blocksize: int = 256,
+    lookahead_ms: float = DEFAULT_LOOKAHEAD_MS,
+    chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+    safety_ms: float = 30.0,
+    context_frames: int | None = None,
+    crossfade: int | None = None,
+    sink: Callable[[np.ndarray], None] | None = None,
+    on_change: Callable[[AppliedChange], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray | None:
+    """Run the stream on a virtual clock for ``n_frames`` output frames.
+
+    Final frames go to ``sink`` block by block (then None is returned), or are returned as
+    one (n_frames, channels) float32 array. ``on_change`` sees each applied change.
+    """
+    setup_torch()
+    model = resolve_model(model)
+    if channels is None:
+        channels = 1 if stereo == "mono" else 2
+    if blocksize < 1:
+        raise ValueError(f"blocksize must be >= 1, got {blocksize}")
+    stream = Stream(
+        model,
+        params or ParamValues(),
+        stereo,
+        out_rate=samplerate,
+        channels=channels,
+        chunk_frames=chunk_frames,
+        context_frames=context_frames,
+        crossfade=crossfade,
+    )
+    events = [
+        (int(round(e.time_s * samplerate)), Change(e.param, e.value, "automation"))
+        for e in (automation or [])
+    ]
+    lookahead = max(1, int(lookahead_ms * samplerate / 1000))
+    safety = int(safety_ms * samplerate / 1000)
+    queue = FrameQueue()
+    parts: list[np.ndarray] = []
+    read = 0  # the virtual play position
+    i_next = 0  # next automation event not yet delivered
+    pending: list[tuple[int, Change]] = []
+    while queue.final < n_frames:
+        while i_next < len(events) and events[i_next][0] - safety <= read:
+            pending.append(events[i_next])
+            i_next += 1
+        while pending:  # same-time events go together, each group at its own boundary
+            due = pending[0][0]
+            group = [c for t, c in pending if t == due]
+            res = stream.apply(group, due)
+            if res is None:
+                break
+            pending = pending[len(group) :]
+            for ch in res[1]:
+                if on_change is not None:
+                    on_change(ch)
+        if stream.out_pos < read + lookahead or stream.out_pos != queue.end:
+            pos = stream.out_pos
+            queue.put(pos, stream.produce())
+        else:
+            read += blocksize
+        # final: played, and beyond the reach of any change still to come
+        horizon = min(
+            [read, n_frames]
+            + [t for t, _ in pending]
+            + ([events[i_next][0]] if i_next < len(events) else [])
+        )
+        stream.prune(horizon)
+        for _, block in queue.take(horizon):
+            if sink is not None:
+                sink(block)
+            else:
+                parts.append(block)
+        if progress is not None:
+            progress(queue.final, n_frames)
+    if sink is not None:
+        return None
+    out = np.concatenate(parts) if parts else np.zeros((0, channels), np.float32)
+    return out[:n_frames]
+
+
+def render(
+    model: Any,
+    out_path: str | os.PathLike[str],
+    duration_s: float,
+    *,
+    params: ParamValues | None = None,
+    stereo: str = "mono",
+    samplerate: int = 48000,
+    subtype: str = "PCM_24",
+    channels: int | None = None,
+    automation: Sequence[AutomationEvent] | Sequence[Mapping[str, Any]] | None = None,
+    blocksize: int = 256,
+    lookahead_ms: float = DEFAULT_LOOKAHEAD_MS,
+    chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+    progress: Callable[[int, int], None] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
+    """Render ``duration_s`` seconds to ``out_path`` (never overwritten) and its JSON sidecar
+    through :class:`~distill_live.record.Recorder`. Returns the path written."""
+    from ..record import Recorder, session_metadata
+
+    if samplerate not in RENDER_RATES:
+        raise ValueError(
+            f"samplerate must be one of {', '.join(map(str, RENDER_RATES))}, got {samplerate}"
+        )
+    if not 0 < float(duration_s) <= 24 * 3600:
+        raise ValueError(f"duration must be > 0 and at most 24 h, got {duration_s} s")
+    model = resolve_model(model)
+    params = params or ParamValues()
+    events = parse_automation(automation or [])
+    if channels is None:
+        channels = 1 if stereo == "mono" else 2
+    n_frames = int(round(float(duration_s) * samplerate))
+    rec = Recorder(
+        out_path,
+        samplerate=samplerate,
+        channels=channels,
+        subtype=subtype,
+        blocking=True,
+        metadata=session_metadata(
+            model=model,
+            params=params,
+            stereo=stereo,
+            render={
+                "duration_s": float(duration_s),
+                "automation": [e.__dict__ for e in events],
+                "chunk_frames": chunk_frames,
+            },
+            **dict(metadata or {}),
+        ),
+    )
+    rec.start()
+    try:
+        render_frames(
+            model,
+            n_frames,
+            params=params,
+            stereo=stereo,
+            samplerate=samplerate,
+            channels=channels,
+            automation=events,
+            blocksize=blocksize,
+            lookahead_ms=lookahead_ms,
+            chunk_frames=chunk_frames,
+            sink=rec.write,
+            on_change=lambda ch: rec.event(ch.frame, ch.param, ch.value, ch.source),
+            progress=progress,
+        )
+    finally:
+        rec.stop()  # on an error too: keeps what was written, the sidecar says how much
+    return Path(rec.path)

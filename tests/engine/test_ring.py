@@ -1,0 +1,88 @@
+"""The shared ring and the callback that reads it (pure logic, no device)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from distill_live.engine.audio import make_callback
+from distill_live.engine.ring import H, Ring
+
+
+@pytest.fixture
+def ring() -> Ring:
+    r = Ring.create(1024, 2)
+    yield r
+    r.close()
+
+
+def _status(underflow: bool = False) -> SimpleNamespace:
+    return SimpleNamespace(output_underflow=underflow)
+
+
+def _frames(start: int, n: int) -> np.ndarray:
+    v = np.arange(start, start + n, dtype=np.float32)
+    return np.stack([v, -v], axis=1)
+
+
+def test_write_and_read_across_the_wrap(ring: Ring) -> None:
+    cb = make_callback(ring)
+    out = np.empty((256, 2), np.float32)
+    pos = 0
+    for _ in range(20):  # 20 x 300 frames through a 1024-frame ring
+        ring.write(_frames(pos, 300))
+        pos += 300
+        while ring.fill() >= 256:
+            r = ring.read_pos
+            cb(out, 256, None, _status())
+            np.testing.assert_array_equal(out, _frames(r, 256))
+    assert ring.header[H.EMPTY] == 0
+    assert ring.header[H.CALLBACKS] > 0
+
+
+def test_empty_callback_plays_silence_and_counts_only_when_primed(ring: Ring) -> None:
+    cb = make_callback(ring)
+    out = np.ones((256, 2), np.float32)
+    cb(out, 256, None, _status(underflow=True))
+    assert not out.any()
+    assert ring.header[H.EMPTY] == 0 and ring.header[H.PREROLL_UNDERFLOW] == 1
+    ring.header[H.PRIMED] = 1
+    ring.write(_frames(0, 100))  # fewer than a block
+    cb(out, 256, None, _status(underflow=True))
+    assert not out.any()
+    assert ring.header[H.EMPTY] == 1 and ring.header[H.UNDERFLOW] == 1
+    assert ring.read_pos == 0  # the partial block stays for later
+
+
+def test_overflow_is_refused(ring: Ring) -> None:
+    ring.write(_frames(0, 1000))
+    with pytest.raises(BufferError):
+        ring.write(_frames(1000, 100))
+
+
+def test_rewrite_replaces_queued_frames_but_not_those_near_the_reader(ring: Ring) -> None:
+    cb = make_callback(ring)
+    out = np.empty((256, 2), np.float32)
+    ring.write(_frames(0, 900))
+    cb(out, 256, None, _status())  # reader at 256
+    # replace from 300 on, guard 40: allowed (300 >= 256 + 40); write position follows
+    assert ring.rewrite(300, _frames(10_000, 300), guard=40) == 300
+    assert ring.write_pos == 600
+    # replace from 280 on: 280..295 are within the guard and stay; the rest is replaced
+    assert ring.rewrite(280, _frames(20_000, 300), guard=40) == 296
+    assert ring.write_pos == 580
+    cb(out, 256, None, _status())
+    np.testing.assert_array_equal(out[:40], _frames(256, 40))  # old frames 256..295
+    np.testing.assert_array_equal(out[40:], _frames(20_016, 216))  # new from 296 on
+
+
+def test_attach_sees_the_same_memory(ring: Ring) -> None:
+    other = Ring.attach(ring.name)
+    try:
+        ring.write(_frames(0, 10))
+        assert other.write_pos == 10
+        np.testing.assert_array_equal(other.data[:10], _frames(0, 10))
+    finally:
+        other.close()
