@@ -148,7 +148,9 @@ class Resampler:
         first = base * up // down
         out = y[self.n_out - first : end - first]
         # keep enough history for the next call (taps + down - 1 at most)
-        self.hist = xs[-(self.taps + down) :].copy() if xs.shape[0] >= self.taps + down else xs.copy()
+        self.hist = (
+            xs[-(self.taps + down) :].copy() if xs.shape[0] >= self.taps + down else xs.copy()
+        )
         self.n_in = n_in
         self.n_out = end
         return out

@@ -1,0 +1,155 @@
+"""The live engine against a real JACK server (dummy driver, 48 kHz, 256-frame periods)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from distill_live.cli import main
+from distill_live.engine import AppliedChange, Engine
+from distill_live.engine.render import AutomationEvent, render_frames
+from distill_live.errors import ControlError
+from distill_live.params import ParamValues
+
+pytestmark = pytest.mark.jack
+
+
+def _wait(cond: Any, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return bool(cond())
+
+
+def test_play_has_no_underflows_and_changes_are_heard(rt_jack: Any, tiny_model: Any) -> None:
+    applied: list[AppliedChange] = []
+    with Engine(tiny_model, params=ParamValues(seed=1)) as eng:
+        eng.add_listener(applied.append)
+        assert eng.samplerate == 48000
+        assert eng.first_sound_s is not None and eng.first_sound_s < 5
+        for i in range(8):
+            time.sleep(0.25)
+            assert eng.set("temperature", 0.6 + 0.1 * i, source="api") == pytest.approx(
+                0.6 + 0.1 * i
+            )
+        assert eng.set("gain", 99) == 12.0  # clamped to the range
+        with pytest.raises(ControlError, match="unknown parameter"):
+            eng.set("volume", 1.0)
+        time.sleep(1.0)
+        st = eng.stats()
+    assert st["callbacks"] > 500  # about 3.2 s at 5.3 ms per period
+    assert st["empty_callbacks"] == 0, st
+    assert st["underflows"] == 0, st
+    assert st["frames_played"] > 3 * 48000
+    assert [c.param for c in applied] == ["temperature"] * 8 + ["gain"]
+    # each change takes effect at a chunk boundary within a fraction of a second
+    for c in applied:
+        assert c.frame % (2 * tiny_model.hop) == 0
+    assert st["changes_applied"] == 9
+    assert st["level_db"] < 0
+
+
+def test_audio_process_restarts_after_being_killed(
+    rt_jack: Any, tiny_model: Any, tmp_path: Path
+) -> None:
+    with Engine(tiny_model, lookahead_ms=400) as eng:
+        rec_path = eng.record_start(tmp_path / "take.wav", subtype="FLOAT")
+        time.sleep(0.8)
+        stream = eng.stream
+        pid = eng.stats()["audio_pid"]
+        played_before = eng.stats()["frames_played"]
+        generated_before = eng.stats()["frames_generated"]
+        eng.output.kill()
+        assert _wait(lambda: eng.stats()["audio_restarts"] >= 1, 10), eng.stats()
+        assert eng.stats()["audio_pid"] != pid
+        assert _wait(lambda: eng.stats()["frames_played"] > played_before + 48000, 5)
+        st = eng.stats()
+        assert eng.stream is stream  # same generator: its state carried on
+        assert st["frames_generated"] > generated_before
+        assert any("exited" in e for e in st["audio_events"])
+        assert st["recording"] == str(rec_path)
+        eng.record_stop()
+        played = eng.stats()["frames_played"]
+    data, rate = sf.read(rec_path, dtype="float32")
+    side = json.loads(Path(str(rec_path) + ".json").read_text())
+    assert side["status"] == "complete"
+    assert rate == 48000 and data.shape[1] == 2
+    # everything played while recording is in the file, before and after the restart
+    assert data.shape[0] > 48000 and data.shape[0] <= played
+    assert np.sqrt(np.mean(data**2)) > 1e-4
+
+
+def test_live_equals_render_with_the_same_changes(
+    rt_jack: Any, tiny_model: Any, tmp_path: Path
+) -> None:
+    """What was played (recorded as FLOAT) equals an offline render given the changes as
+    automation at the frames where they took effect: bit for bit."""
+    applied: list[AppliedChange] = []
+    with Engine(tiny_model, params=ParamValues(seed=9)) as eng:
+        eng.add_listener(applied.append)
+        path = eng.record_start(tmp_path / "live.wav", subtype="FLOAT")
+        origin = eng._rec_origin
+        for name, value in [("temperature", 0.5), ("seed", 3), ("gain", -3.0), ("top_k", 4)]:
+            time.sleep(0.3)
+            eng.set(name, value)
+        time.sleep(0.6)
+        eng.record_stop()
+    live, _ = sf.read(path, dtype="float32")
+    assert len(applied) == 4
+    auto = [AutomationEvent(c.frame / 48000, c.param, c.value) for c in applied]
+    ref = render_frames(
+        tiny_model,
+        origin + live.shape[0],
+        params=ParamValues(seed=9),
+        channels=2,
+        automation=auto,
+    )
+    assert np.array_equal(live, ref[origin:])
+
+
+def test_play_command_against_jack(rt_jack: Any, tmp_path: Path, capsys: Any) -> None:
+    from distill_live.model import build_model, save_model
+
+    model = tmp_path / "tiny.distill"
+    save_model(build_model(tiny=True), model)
+    rec = tmp_path / "recs"
+    argv = ["play", "--model", str(model), "--duration", "2", "--no-ui", "--osc-port", "0"]
+    argv += ["--temperature", "0.9", "--stereo", "mid-side", "--record", f"{rec}/"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "playing on" in err and "0 empty callbacks" in err, err
+    files = list(rec.glob("*.wav"))
+    assert len(files) == 1
+    data, rate = sf.read(files[0])
+    assert rate == 48000 and data.shape[0] > 48000
+
+
+def test_play_without_any_output_says_so(tmp_path: Path) -> None:
+    from distill_live.model import build_model, save_model
+
+    model = tmp_path / "tiny.distill"
+    save_model(build_model(tiny=True), model)
+    env = {**os.environ, "JACK_DEFAULT_SERVER": "no-such-server", "JACK_NO_START_SERVER": "1"}
+    env.pop("PULSE_SERVER", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "distill_live", "play", "--model", str(model), "--no-ui"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "cannot open audio output" in lines[0] and "Found:" in lines[0]
