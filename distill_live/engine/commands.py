@@ -166,9 +166,10 @@ def cmd_play(args: argparse.Namespace) -> int:
     finally:
         if control is not None:
             control.close()
-        st = engine.stats() if engine.stream is not None else None
+        final = engine.stats() if engine.stream is not None else None
         engine.stop()
-    if st is not None:
+    if final is not None:
+        st = final
         print(
             f"played {st['frames_played'] / max(st['samplerate'], 1):.1f} s: "
             f"{st['underruns']} empty callbacks, {st['underflows']} device underflows, "

@@ -27,7 +27,7 @@ from ..params import ParamValues, get_param
 from .engine import DEFAULT_CHUNK_FRAMES, DEFAULT_LOOKAHEAD_MS, resolve_model, setup_torch
 from .stream import AppliedChange, Change, FrameQueue, Stream
 
-__all__ = ["render", "render_frames", "AutomationEvent", "load_automation", "RENDER_RATES"]
+__all__ = ["render", "render_frames", "drive", "AutomationEvent", "load_automation", "RENDER_RATES"]
 
 RENDER_RATES = (44100, 48000, 96000)
 
@@ -72,9 +72,10 @@ def load_automation(path: str | os.PathLike[str]) -> list[AutomationEvent]:
     return parse_automation(doc, where=str(p))
 
 
-def render_frames(
+def drive(
     model: Any,
     n_frames: int,
+    sink: Callable[[np.ndarray], object],
     *,
     params: ParamValues | None = None,
     stereo: str = "mono",
@@ -87,15 +88,11 @@ def render_frames(
     safety_ms: float = 30.0,
     context_frames: int | None = None,
     crossfade: int | None = None,
-    sink: Callable[[np.ndarray], None] | None = None,
     on_change: Callable[[AppliedChange], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> np.ndarray | None:
-    """Run the stream on a virtual clock for ``n_frames`` output frames.
-
-    Final frames go to ``sink`` block by block (then None is returned), or are returned as
-    one (n_frames, channels) float32 array. ``on_change`` sees each applied change.
-    """
+) -> None:
+    """Run the stream on a virtual clock for ``n_frames`` output frames; final frames go to
+    ``sink`` block by block, in order. ``on_change`` sees each applied change."""
     setup_torch()
     model = resolve_model(model)
     if channels is None:
@@ -119,7 +116,6 @@ def render_frames(
     lookahead = max(1, int(lookahead_ms * samplerate / 1000))
     safety = int(safety_ms * samplerate / 1000)
     queue = FrameQueue()
-    parts: list[np.ndarray] = []
     read = 0  # the virtual play position
     i_next = 0  # next automation event not yet delivered
     pending: list[tuple[int, Change]] = []
@@ -150,16 +146,20 @@ def render_frames(
         )
         stream.prune(horizon)
         for _, block in queue.take(horizon):
-            if sink is not None:
-                sink(block)
-            else:
-                parts.append(block)
+            sink(block)
         if progress is not None:
             progress(queue.final, n_frames)
-    if sink is not None:
-        return None
-    out = np.concatenate(parts) if parts else np.zeros((0, channels), np.float32)
-    return out[:n_frames]
+
+
+def render_frames(model: Any, n_frames: int, **kw: Any) -> np.ndarray:
+    """:func:`drive` into memory: (n_frames, channels) float32 (keyword arguments as there)."""
+    parts: list[np.ndarray] = []
+    drive(model, n_frames, parts.append, **kw)
+    if not parts:
+        stereo = kw.get("stereo", "mono")
+        channels = kw.get("channels") or (1 if stereo == "mono" else 2)
+        return np.zeros((0, channels), np.float32)
+    return np.concatenate(parts)
 
 
 def render(
@@ -215,9 +215,10 @@ def render(
     )
     rec.start()
     try:
-        render_frames(
+        drive(
             model,
             n_frames,
+            rec.write,
             params=params,
             stereo=stereo,
             samplerate=samplerate,
@@ -226,7 +227,6 @@ def render(
             blocksize=blocksize,
             lookahead_ms=lookahead_ms,
             chunk_frames=chunk_frames,
-            sink=rec.write,
             on_change=lambda ch: rec.event(ch.frame, ch.param, ch.value, ch.source),
             progress=progress,
         )

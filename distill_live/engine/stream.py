@@ -114,7 +114,7 @@ class Stream:
         self.out_rate = int(out_rate)
         self.channels = int(channels)
         self.model = model
-        self._gen_kw = dict(
+        self._gen_kw: dict[str, Any] = dict(
             chunk_frames=chunk_frames, context_frames=context_frames, crossfade=crossfade
         )
         self.gen = Generator(model, _sampling(self.params), self.n_streams, **self._gen_kw)

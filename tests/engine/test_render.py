@@ -14,7 +14,7 @@ import torch
 from distill_live.cli import main
 from distill_live.engine.generator import Generator, SamplingParams
 from distill_live.engine.render import parse_automation, render, render_frames
-from distill_live.engine.stream import Change, Stream
+from distill_live.engine.stream import AppliedChange, Change, Stream
 from distill_live.errors import ControlError
 from distill_live.model.sampling import sample_code_sequence
 from distill_live.params import ParamValues
@@ -76,7 +76,7 @@ def test_block_size_and_lookahead_do_not_change_the_audio(tiny_model: Any, stere
 
 
 def test_changes_land_on_the_first_boundary_at_or_after_their_time(tiny_model: Any) -> None:
-    seen = []
+    seen: list[AppliedChange] = []
     render_frames(
         tiny_model,
         72000,
@@ -88,7 +88,7 @@ def test_changes_land_on_the_first_boundary_at_or_after_their_time(tiny_model: A
     assert set(by_param) == {"temperature", "gain", "seed", "top_k", "width", "top_p"}
     for ev in AUTOMATION:
         ch = by_param[str(ev["param"])]
-        t = round(float(ev["time_s"]) * 48000)
+        t = round(float(str(ev["time_s"])) * 48000)
         assert ch.frame % chunk == 0
         assert t <= ch.frame < t + chunk
         assert ch.source == "automation"
@@ -103,7 +103,9 @@ def test_rollback_equals_applying_the_change_at_that_boundary(tiny_model: Any) -
         out: list[np.ndarray] = []
         for i in range(30):
             if late and i == 20:
-                frame, _ = s.apply([Change("temperature", 0.5)], s.out_pos - 6 * 512)
+                res = s.apply([Change("temperature", 0.5)], s.out_pos - 6 * 512)
+                assert res is not None
+                frame = res[0]
                 out = [np.concatenate(out)[:frame]]
             if not late and i == 14:
                 s.apply([Change("temperature", 0.5)], s.out_pos)

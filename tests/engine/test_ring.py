@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import numpy as np
@@ -12,7 +13,7 @@ from distill_live.engine.ring import H, Ring
 
 
 @pytest.fixture
-def ring() -> Ring:
+def ring() -> Iterator[Ring]:
     r = Ring.create(1024, 2)
     yield r
     r.close()
