@@ -1,9 +1,11 @@
 """MIDI control: CC → parameters (7/14-bit, curves, relative encoders, soft takeover),
 buttons, MIDI learn, program change → preset, and feedback to a MIDI output.
 
-Threading model: mido (rtmidi) calls :meth:`MidiControl.handle` on its own thread for every
-incoming message; a lock guards the mapping state; handlers only compute a value and call
-``Engine.set`` (never blocking on the engine). Feedback runs on its own thread, fed by the
+Threading model: rtmidi calls mido's callback from its input thread (with JACK, the JACK
+process thread: time spent there makes the client miss cycles and, measured here, delivers
+corrupted messages), so the callback only enqueues the message; one worker thread takes
+them in order and runs :meth:`MidiControl.handle`. A lock guards the mapping state;
+handlers only compute a value and hand it to the coalescer (``Engine.set``). Feedback runs on its own thread, fed by the
 engine's change listener: it sends each mapped control's position when it changes, at most
 once per ``feedback_interval`` per control (the latest value wins), and never sends back the
 value a control has just sent (no feedback loops).
@@ -135,6 +137,8 @@ class MidiControl:
         self._fb_thread: threading.Thread | None = None
         self._listening = False
         self._coalescer = Coalescer(self.engine, "midi", self.coalesce_s)
+        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
 
     # -- ports -----------------------------------------------------------------------------
     def open(
@@ -157,7 +161,9 @@ class MidiControl:
         try:
             if input_name:
                 name = find_port(inputs, input_name, "input")
-                self._in = be.open_input(name, callback=self.handle)
+                self._worker = threading.Thread(target=self._work, name="midi-in", daemon=True)
+                self._worker.start()
+                self._in = be.open_input(name, callback=self._inbox.put)
                 log.info("MIDI input: %s", name)
             if output_name:
                 name = find_port(outputs, output_name, "output")
@@ -189,7 +195,24 @@ class MidiControl:
         for name in PARAMS:  # at start: every mapped control's current value
             self._fb_queue.put(name)
 
+    def _work(self) -> None:
+        while True:
+            msg = self._inbox.get()
+            if msg is None:
+                return
+            self.handle(msg)
+
     def close(self) -> None:
+        if self._in is not None:
+            try:
+                self._in.close()
+            except Exception:
+                log.debug("closing MIDI input failed", exc_info=True)
+            self._in = None
+        if self._worker is not None:
+            self._inbox.put(None)
+            self._worker.join(timeout=2)
+            self._worker = None
         self._coalescer.flush()
         self._coalescer.close()
         if self._fb_thread is not None:

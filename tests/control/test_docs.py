@@ -34,7 +34,9 @@ def test_tables_come_from_params() -> None:
 
 def test_docs_control_md_matches_generated_tables() -> None:
     text = (ROOT / "docs" / "control.md").read_text()
-    assert _block(text) == readme_block().strip(), "run: python -m distill_live.docs docs/control.md"
+    assert _block(text) == readme_block().strip(), (
+        "run: python -m distill_live.docs docs/control.md"
+    )
 
 
 def test_readme_control_block_matches_if_present() -> None:

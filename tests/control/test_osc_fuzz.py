@@ -121,6 +121,22 @@ def _wait_reply(sock: socket.socket, address: str, timeout: float = 10.0) -> tup
     raise AssertionError(f"no reply to {address}")
 
 
+def _quiet_underruns(engine, seconds: float) -> int:  # type: ignore[no-untyped-def]
+    """Underruns the engine has in ``seconds`` with no OSC at all (the machine's own noise)."""
+    u0 = engine.stats()["underruns"]
+    time.sleep(seconds)
+    return int(engine.stats()["underruns"] - u0)
+
+
+def _send_storm(port: int, datagrams: list[bytes]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        for i, d in enumerate(datagrams):
+            s.sendto(d, ("127.0.0.1", port))
+            if i % 200 == 199:
+                time.sleep(0.01)  # ~10-20k datagrams/s: a flood, not a kernel-buffer test
+
+
 def test_fuzz_storm_while_playing(engine, control) -> None:  # type: ignore[no-untyped-def]
     # Replies go to a plain socket read only after the storm: a reply reader in this process
     # would compete with the engine's generator thread for the GIL (FACTS.md), which a real
@@ -128,30 +144,41 @@ def test_fuzz_storm_while_playing(engine, control) -> None:  # type: ignore[no-u
     replies = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     replies.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     replies.bind(("127.0.0.1", 0))
-    rng = random.Random(1234)
-    datagrams = storm(rng, N_DATAGRAMS)
     h = control(osc_reply_port=replies.getsockname()[1])
     port = h.osc.port
-    time.sleep(0.5)
-    before = engine.stats()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-        for i, d in enumerate(datagrams):
-            s.sendto(d, ("127.0.0.1", port))
-            if i % 200 == 199:
-                time.sleep(0.01)  # ~10-20k datagrams/s: a flood, not a kernel-buffer test
-    wait_until(
-        lambda: h.osc.stats().get("datagrams", 0) >= N_DATAGRAMS, 30, "all datagrams handled"
-    )
-    time.sleep(1.0)  # let the engine apply what the storm left
-    after = engine.stats()
+    # The machine is shared: other jobs can starve the engine by themselves. An underrun is
+    # blamed on the storm only if the engine ran clean in quiet windows just before and after
+    # it; a noisy attempt is repeated (at most 4 storms, 40,000 datagrams).
+    results = []
+    for attempt in range(4):
+        datagrams = storm(random.Random(1234 + attempt), N_DATAGRAMS)
+        if _quiet_underruns(engine, 1.0):
+            results.append(("noisy before", None))
+            continue
+        before = engine.stats()
+        handled0 = h.osc.stats().get("datagrams", 0)
+        _send_storm(port, datagrams)
+        wait_until(
+            lambda handled0=handled0: h.osc.stats().get("datagrams", 0) >= handled0 + N_DATAGRAMS,
+            30,
+            "all datagrams handled",
+        )
+        time.sleep(1.0)  # let the engine apply what the storm left
+        after = engine.stats()
+        added = after["underruns"] - before["underruns"]
+        assert after["running"] and after["error"] is None and after["audio_status"] == "running"
+        assert after["frames_played"] > before["frames_played"] + 48000  # kept playing
+        if added and _quiet_underruns(engine, 1.0):
+            results.append(("noisy after", added))
+            continue
+        results.append(("clean", added))
+        break
+    clean = [added for kind, added in results if kind == "clean"]
+    assert clean, f"the machine was too busy to judge: {results}"
+    assert clean[0] == 0, f"the storm added {clean[0]} underruns ({results})"
     st = h.osc.stats()
     assert st["datagrams"] >= N_DATAGRAMS
     assert st["malformed"] > 1000 and st["rejected"] > 100 and st["clamped"] > 100
-    assert after["running"] and after["error"] is None and after["audio_status"] == "running"
-    assert after["frames_played"] > before["frames_played"] + 48000  # kept playing
-    assert after["underruns"] == before["underruns"], (before["underruns"], after["underruns"])
-
     assert _drain(replies) > 1000  # the storm was answered with /distill/fail replies
 
     # every well-formed message still works
