@@ -116,9 +116,13 @@ def test_cli_flags_cover_every_parameter(command: str) -> None:
 
 
 def test_cli_out_of_range_is_an_error_not_a_silent_clamp() -> None:
-    args = build_parser("render").parse_args(["render", "x.wav", "--temperature", "0.7"])
+    args = build_parser("render").parse_args(
+        ["render", "x.wav", "--duration", "1", "--temperature", "0.7"]
+    )
     assert param_values_from_args(args)["temperature"] == 0.7
-    args = build_parser("render").parse_args(["render", "x.wav", "--temperature", "7"])
+    args = build_parser("render").parse_args(
+        ["render", "x.wav", "--duration", "1", "--temperature", "7"]
+    )
     with pytest.raises(
         DistillLiveError, match=r"--temperature 7.0 is out of range; expected 0.1..2"
     ):
