@@ -24,7 +24,8 @@ NAMES = set(PARAMS)
 
 def _cli_param_flags(command: str) -> dict[str, str]:
     parser = build_parser(command)
-    sub: Any = next(a for a in parser._actions if a.dest == "command").choices[command]
+    choices: Any = next(a for a in parser._actions if a.dest == "command").choices
+    sub = choices[command]
     group = next(g for g in sub._action_groups if g.title and "live parameters" in g.title)
     return {a.dest: a.option_strings[0] for a in group._group_actions}
 
