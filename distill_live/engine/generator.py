@@ -15,6 +15,10 @@ rate, one row per stream), ``chunk_frames`` code frames at a time:
   would add up to 3 dB). The fade matters where the codes differ: after a rollback (a
   control change that regenerates look-ahead) the old tail was decoded with the old future.
 
+After new codes (a change of a sampling parameter), the first chunk is decoded with only
+``fast_context`` frames of right context, which cuts the time from a change to its sound
+(the prior has to sample ``chunk + fast_context + 1`` frames, not ``chunk + context + 1``).
+
 Rollback: before sampling chunk ``b`` the generator keeps a snapshot of every stream's prior
 state and random generator (:meth:`rollback_codes`), and before decoding chunk ``b`` the
 crossfade tail (:meth:`rollback_emission`). Rolling back to ``b`` and going on with other
@@ -52,6 +56,7 @@ class Generator:
         chunk_frames: int = 2,
         context_frames: int | None = None,
         crossfade: int | None = None,
+        fast_context: int | None = 2,
     ) -> None:
         from ..model.sampling import sample_code_sequence
 
@@ -67,6 +72,11 @@ class Generator:
             raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
         self.context = int(model.decoder_context if context_frames is None else context_frames)
         self.crossfade = self.hop if crossfade is None else int(crossfade)
+        # right context of the first chunk after new codes (see rollback_codes)
+        self.fast_context = (
+            self.context if fast_context is None else min(int(fast_context), self.context)
+        )
+        self._fast_next = False
         if not 0 <= self.crossfade <= self.hop:
             raise ValueError(f"crossfade must be in 0..hop ({self.hop}), got {crossfade}")
         if self.crossfade:
@@ -133,8 +143,10 @@ class Generator:
     def next_chunk(self) -> np.ndarray:
         """Decode the next chunk: (n_streams, chunk_frames * hop) float32."""
         e, c, x, h = self.emitted, self.chunk, self.context, self.hop
-        self._emit_snaps[e] = None if self.tail is None else self.tail.copy()
-        need = e + c + 1 + x
+        self._emit_snaps[e] = (None if self.tail is None else self.tail.copy(), self._fast_next)
+        right = self.fast_context if self._fast_next else x
+        self._fast_next = False
+        need = e + c + 1 + right
         while self.sampled < need:
             self._sample_chunk()
         s = max(0, e - x, self.codes_start)
@@ -173,7 +185,7 @@ class Generator:
             return
         if frame not in self._emit_snaps:
             raise ValueError(f"no emission snapshot at frame {frame}")
-        tail = self._emit_snaps[frame]
+        tail, self._fast_next = self._emit_snaps[frame]
         self.tail = None if tail is None else tail.copy()
         self.emitted = frame
         for f in [f for f in self._emit_snaps if f > frame]:
@@ -192,6 +204,11 @@ class Generator:
         self.codes = self.codes[:, :, : frame - self.codes_start]
         for f in [f for f in self._code_snaps if f > frame]:
             del self._code_snaps[f]
+        # The first chunk from here is decoded with only `fast_context` frames of right
+        # context, so that new codes are heard after sampling a few frames instead of
+        # context + 1: that chunk is approximate towards its end and joins the next (exact)
+        # chunk through the crossfade. Deterministic, so live and render agree.
+        self._fast_next = True
 
     def set_sampling(self, sampling: SamplingParams) -> None:
         """New sampling parameters for codes sampled from now on. Call right after

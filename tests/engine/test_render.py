@@ -21,7 +21,7 @@ from distill_live.params import ParamValues
 
 AUTOMATION = [
     {"time_s": 0.30, "param": "temperature", "value": 0.6},
-    {"time_s": 0.30, "param": "gain", "value": -6.0},
+    {"time_s": 0.305, "param": "gain", "value": -6.0},  # same boundary as 0.30
     {"time_s": 0.71, "param": "seed", "value": 42},
     {"time_s": 0.90, "param": "top_k", "value": 5},
     {"time_s": 1.20, "param": "width", "value": 1.8},

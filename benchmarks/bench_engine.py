@@ -1,0 +1,347 @@
+"""Engine benchmarks: realtime factor, underruns, control latency, startup, memory.
+
+    .venv/bin/python benchmarks/bench_engine.py rtf [--seconds 60] [--stereo mono]
+    .venv/bin/python benchmarks/bench_engine.py play [--minutes 10] [--no-load] [--no-rt]
+    .venv/bin/python benchmarks/bench_engine.py latency [--changes 60] [--via api|osc]
+    .venv/bin/python benchmarks/bench_engine.py startup [--runs 3]
+
+Model: the shipped default model if there is one, else an untrained default-size
+``build_model()`` (same shapes and cost as a trained one); ``--model PATH`` picks another,
+``--model tiny`` the tiny test model. Torch runs at one thread, as in the engine.
+
+``rtf``: the generator (prior sampling + windowed decoding + crossfade + post chain) in a
+loop, timed per chunk; prints the median and p95 of (time to make a chunk / its duration)
+and the overall figure.
+
+``play``: the Engine into a JACK dummy server started here (48 kHz, 256-frame periods; made
+realtime with ``chrt`` as a music machine runs JACK, unless ``--no-rt``), while a ``nice -n
+15`` busy loop in another process keeps the second core busy (unless ``--no-load``). Prints
+device underflows, empty-buffer callbacks, the worst gap between callbacks, the generator's
+median RTF and the resident memory of the engine and audio processes each minute (peak and
+growth from the end of the first minute to the end).
+
+``latency``: parameter changes at random intervals (150-400 ms). For each: t0 is taken just
+before ``Engine.set`` (or just before the OSC packet is sent, ``--via osc``); the engine
+reports the output frame where the change takes effect (its listener); the audio process
+stamps each callback with ``time.monotonic_ns()`` and advances the ring's read position, so
+the latency is the start of the callback that hands that frame to JACK minus t0. (JACK's
+own output latency, one period here, comes on top.) Prints p50, p95, max.
+
+``startup``: runs ``distill-live play`` as a new process and times from its start to the
+"playing on" line, which it prints once the first callback has taken audio from the ring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _model(spec: str | None) -> Any:
+    from distill_live.engine.engine import setup_torch
+
+    setup_torch()
+    from distill_live.model import DEFAULT_MODEL_PATH, build_model, load_model
+
+    if spec == "tiny":
+        return build_model(tiny=True), "untrained tiny build_model(tiny=True)"
+    if spec:
+        return load_model(spec), spec
+    if DEFAULT_MODEL_PATH.is_file():
+        return load_model(None), f"default model {DEFAULT_MODEL_PATH}"
+    return build_model(), "untrained default-size build_model() (no default model shipped yet)"
+
+
+def _pct(xs: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(xs), q))
+
+
+@contextlib.contextmanager
+def _jack(realtime: bool) -> Iterator[Any]:
+    from distill_live.jack_dummy import DummyJackServer
+
+    with DummyJackServer(samplerate=48000, period=256) as srv:
+        if realtime and srv.pid is not None:
+            subprocess.run(["chrt", "-a", "-f", "-p", "70", str(srv.pid)], check=False)
+        yield srv
+
+
+@contextlib.contextmanager
+def _busy_core(enabled: bool) -> Iterator[None]:
+    proc = None
+    if enabled:
+        proc = subprocess.Popen(
+            ["nice", "-n", "15", sys.executable, "-c", "while True: pass"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    try:
+        yield
+    finally:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+# ------------------------------------------------------------------------------------ rtf
+def bench_rtf(args: argparse.Namespace) -> None:
+    from distill_live.engine.stream import Stream
+
+    model, what = _model(args.model)
+    stream = Stream(model, stereo=args.stereo, out_rate=48000, channels=2)
+    for _ in range(3):  # warm-up
+        stream.produce()
+    times, frames = [], 0
+    t_all = time.perf_counter()
+    while frames < args.seconds * 48000:
+        t = time.perf_counter()
+        out = stream.produce()
+        dt = time.perf_counter() - t
+        times.append(dt * 48000 / out.shape[0])
+        frames += out.shape[0]
+    total = time.perf_counter() - t_all
+    print(f"model: {what}")
+    print(
+        f"hop {model.hop}, decoder_context {model.decoder_context}, chunk 2 frames, one torch thread"
+    )
+    print(f"stereo {args.stereo}: {frames / 48000:.1f} s of audio in {total:.2f} s")
+    print(
+        f"RTF per chunk: median {statistics.median(times):.3f}, p95 {_pct(times, 95):.3f}, "
+        f"max {max(times):.3f}; overall {total / (frames / 48000):.3f}"
+    )
+
+
+# ----------------------------------------------------------------------------------- play
+def bench_play(args: argparse.Namespace) -> None:
+    from distill_live.engine import Engine
+
+    model, what = _model(args.model)
+    print(f"model: {what}")
+    seconds = args.minutes * 60
+    with _jack(not args.no_rt), _busy_core(not args.no_load):
+        t0 = time.monotonic()
+        with Engine(model, lookahead_ms=args.lookahead) as eng:
+            print(f"first sound {eng.first_sound_s:.3f} s after Engine.start()")
+            me = os.getpid()
+            rss: list[tuple[float, float, float]] = []
+            while time.monotonic() - t0 < seconds:
+                time.sleep(1.0)
+                st = eng.stats()
+                apid = st["audio_pid"] or 0
+                rss.append((time.monotonic() - t0, _rss_mb(me), _rss_mb(apid)))
+                if len(rss) % 60 == 0:
+                    print(
+                        f"{rss[-1][0] / 60:4.1f} min: empty callbacks {st['empty_callbacks']}, "
+                        f"underflows {st['underflows']}, worst gap "
+                        f"{st['max_callback_gap_ms']:.1f} ms, RTF {st['rtf']:.3f}, buffer "
+                        f"{st['buffer_ms']:.0f} ms, RSS engine {rss[-1][1]:.1f} MB, audio "
+                        f"{rss[-1][2]:.1f} MB",
+                        flush=True,
+                    )
+            st = eng.stats()
+    played = st["frames_played"] / 48000
+    eng_rss = [r[1] for r in rss]
+    after_1min = [r[1] for r in rss if r[0] >= 60] or eng_rss
+    print(
+        f"played {played:.1f} s at 48 kHz / 256-frame periods ({'no ' if args.no_load else ''}busy second core)"
+    )
+    print(
+        f"empty-buffer callbacks {st['empty_callbacks']}, device underflows {st['underflows']} "
+        f"(before the first frame: {st['preroll_underflows']}), callbacks {st['callbacks']}, "
+        f"worst callback gap {st['max_callback_gap_ms']:.2f} ms"
+    )
+    print(f"generator median RTF {st['rtf']:.3f}, audio restarts {st['audio_restarts']}")
+    print(
+        f"engine RSS: peak {max(eng_rss):.1f} MB; at 1 min {after_1min[0]:.1f} MB, at end "
+        f"{eng_rss[-1]:.1f} MB (growth {eng_rss[-1] - after_1min[0]:+.1f} MB); audio process "
+        f"peak {max(r[2] for r in rss):.1f} MB"
+    )
+
+
+# -------------------------------------------------------------------------------- latency
+def bench_latency(args: argparse.Namespace) -> None:
+    from distill_live.engine import AppliedChange, Engine
+    from distill_live.engine.ring import H
+
+    model, what = _model(args.model)
+    print(f"model: {what}")
+    applied: list[AppliedChange] = []
+    got = threading.Event()
+
+    def on_change(ch: AppliedChange) -> None:
+        applied.append(ch)
+        got.set()
+
+    lat_ms: list[float] = []
+    rng = random.Random(0)
+    with _jack(not args.no_rt), _busy_core(not args.no_load):
+        with Engine(model, lookahead_ms=args.lookahead) as eng:
+            assert eng.ring is not None
+            hdr = eng.ring.header
+            eng.add_listener(on_change)
+            send: Any = None
+            control = None
+            if args.via == "osc":
+                from pythonosc.udp_client import SimpleUDPClient
+
+                from distill_live.control.commands import control_args, start_control
+
+                control = start_control(eng, control_args(osc_port=0))
+                port = control.osc.port
+                client = SimpleUDPClient("127.0.0.1", port)
+
+                def send(name: str, value: float) -> None:
+                    client.send_message(f"/distill/{name}", float(value))
+            else:
+
+                def send(name: str, value: float) -> None:
+                    eng.set(name, value)
+
+            time.sleep(1.0)
+            values = [0.7, 1.3]
+            for i in range(args.changes):
+                time.sleep(rng.uniform(0.15, 0.4))
+                got.clear()
+                n0 = len(applied)
+                t0 = time.monotonic_ns()
+                send("temperature", values[i % 2])
+                if not got.wait(2.0) or len(applied) <= n0:
+                    print(f"change {i}: not applied within 2 s")
+                    continue
+                frame = applied[-1].frame
+                # the callback that takes `frame` out of the ring: its start time
+                while True:
+                    r = int(hdr[H.READ])
+                    t_cb = int(hdr[H.LAST_CB_NS])
+                    if int(hdr[H.READ]) == r and r > frame:
+                        break
+                    time.sleep(0.002)
+                periods_since = (r - 1 - frame) // 256  # callbacks after the one we want
+                t_play = t_cb - periods_since * 256 * 1e9 / 48000
+                lat_ms.append((t_play - t0) / 1e6)
+            st = eng.stats()
+            if control is not None:
+                control.close()
+    print(
+        f"{len(lat_ms)} changes via {args.via}, lookahead {args.lookahead:g} ms, safety margin "
+        f"now {st['safety_ms']:.1f} ms, chunk {2 * model.hop / 48:.1f} ms"
+    )
+    print(
+        f"control-to-sound latency: p50 {_pct(lat_ms, 50):.1f} ms, p95 {_pct(lat_ms, 95):.1f} "
+        f"ms, max {max(lat_ms):.1f} ms, min {min(lat_ms):.1f} ms"
+    )
+    regen = st["regen_ms"]
+    if regen:
+        print(
+            f"regeneration after a change (last {len(regen)}): median "
+            f"{statistics.median(regen):.1f} ms, max {max(regen):.1f} ms"
+        )
+    print(
+        f"rollbacks {st['rollbacks']}, late rollbacks {st['late_rollbacks']}, empty callbacks "
+        f"{st['empty_callbacks']}, underflows {st['underflows']}"
+    )
+
+
+# -------------------------------------------------------------------------------- startup
+def bench_startup(args: argparse.Namespace) -> None:
+    from distill_live.model import DEFAULT_MODEL_PATH, build_model, save_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.model == "tiny":
+            path = Path(tmp) / "tiny.distill"
+            save_model(build_model(tiny=True), path)
+        elif args.model:
+            path = Path(args.model)
+        elif DEFAULT_MODEL_PATH.is_file():
+            path = DEFAULT_MODEL_PATH
+        else:
+            path = Path(tmp) / "default-size.distill"
+            save_model(build_model(), path)
+        print(f"model file: {path}")
+        exe = Path(sys.executable).with_name("distill-live")
+        times = []
+        with _jack(not args.no_rt):
+            for _ in range(args.runs):
+                t0 = time.monotonic()
+                proc = subprocess.Popen(
+                    [
+                        str(exe),
+                        "play",
+                        "--model",
+                        str(path),
+                        "--duration",
+                        "1",
+                        "--no-ui",
+                        "--no-osc",
+                    ],
+                    stderr=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    text=True,
+                )
+                assert proc.stderr is not None
+                line = ""
+                for line in proc.stderr:
+                    if line.startswith("playing on"):
+                        break
+                t = time.monotonic() - t0
+                proc.wait()
+                times.append(t)
+                print(f"  {t:.2f} s  ({line.strip()})")
+    print(
+        f"startup to first sound: median {statistics.median(times):.2f} s, max {max(times):.2f} s"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--model", default=None, help="model path, 'tiny', or default")
+    sub = ap.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("rtf")
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--stereo", default="mono")
+    for name in ("play", "latency"):
+        p = sub.add_parser(name)
+        p.add_argument("--lookahead", type=float, default=250.0)
+        p.add_argument("--no-load", action="store_true")
+        p.add_argument("--no-rt", action="store_true")
+        if name == "play":
+            p.add_argument("--minutes", type=float, default=10.0)
+        else:
+            p.add_argument("--changes", type=int, default=60)
+            p.add_argument("--via", choices=("api", "osc"), default="api")
+    p = sub.add_parser("startup")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--no-rt", action="store_true")
+    args = ap.parse_args(argv)
+    {"rtf": bench_rtf, "play": bench_play, "latency": bench_latency, "startup": bench_startup}[
+        args.what
+    ](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
