@@ -1,9 +1,10 @@
-"""Coalescing parameter changes: at most one ``Engine.set`` per parameter per block.
+"""Coalescing parameter changes: at most one batch of ``Engine.set`` calls per block.
 
-Each applied change costs the engine a regeneration of its look-ahead, and TouchDesigner
+Each batch of changes costs the engine a regeneration of its look-ahead, and TouchDesigner
 sends every channel every frame; so the first change after a quiet spell goes to the engine
-at once (no added latency), and changes arriving within ``interval`` of the last one are
-held, the latest value replacing older ones, and applied when the interval has passed.
+at once (no added latency), and changes arriving within ``interval`` of the last batch are
+held, the latest value per parameter replacing older ones, and applied together when the
+interval has passed.
 
 Threading model: ``submit`` may be called from any thread (the OSC receiving thread, mido's
 callback thread); a small thread applies held values when they fall due.
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 #: Used when the engine does not say how long its blocks are.
 DEFAULT_INTERVAL_S = 0.02
+#: Batches never come closer than this, even for a model with very short blocks: each batch
+#: makes the engine regenerate its look-ahead.
+MIN_INTERVAL_S = 0.02
 
 
 def block_seconds(engine: Any) -> float:
@@ -34,12 +38,16 @@ def block_seconds(engine: Any) -> float:
         s = float(engine.chunk_frames) * float(engine.model.hop) / float(engine.model.sample_rate)
     except (AttributeError, TypeError, ValueError, ZeroDivisionError):
         return DEFAULT_INTERVAL_S
-    return s if 0.0 < s < 1.0 else DEFAULT_INTERVAL_S
+    return max(s, MIN_INTERVAL_S) if 0.0 < s < 1.0 else DEFAULT_INTERVAL_S
 
 
 class Coalescer:
-    """Hands parameter changes to ``engine.set(name, value, source=source)``, rate-limited
-    per parameter to one per ``interval`` seconds, the latest value winning.
+    """Hands parameter changes to ``engine.set(name, value, source=source)`` in batches, at
+    most one batch per ``interval`` seconds, the latest value per parameter winning.
+
+    A change arriving after a quiet spell (nothing applied for ``interval``) is applied at
+    once, in the caller's thread; changes arriving sooner are held and applied together when
+    the interval has passed, so the engine regenerates once for all of them.
 
     ``on_applied(name, value, meta)`` runs after each set; ``on_error(name, error, meta)``
     when the engine rejects a value (``meta`` is whatever ``submit`` was given).
@@ -60,23 +68,26 @@ class Coalescer:
         self.on_applied = on_applied
         self.on_error = on_error
         self._cond = threading.Condition()
-        self._last: dict[str, float] = {}  # name -> monotonic time of the last set
-        self._held: dict[str, tuple[object, Any]] = {}  # name -> (value, meta)
+        self._last = -1e9  # monotonic time of the last batch
+        self._held: dict[str, tuple[object, Any]] = {}  # name -> (value, meta), in order
         self._closed = False
         self.sets = 0  # engine.set calls made
+        self.batches = 0
         self.submitted = 0
         self._thread = threading.Thread(target=self._run, name=f"coalesce-{source}", daemon=True)
         self._thread.start()
 
     def submit(self, name: str, value: object, meta: Any = None) -> None:
-        """Set ``name`` now if its interval has passed, else hold ``value`` until it has."""
+        """Set ``name`` now after a quiet spell, else hold ``value`` for the next batch."""
         now = time.monotonic()
         with self._cond:
             self.submitted += 1
-            if name not in self._held and now - self._last.get(name, -1e9) >= self.interval:
-                self._last[name] = now
+            if not self._held and now - self._last >= self.interval:
+                self._last = now
+                self.batches += 1
                 due = True
             else:
+                self._held.pop(name, None)  # keep arrival order of the latest values
                 self._held[name] = (value, meta)
                 self._cond.notify()
                 due = False
@@ -96,9 +107,9 @@ class Coalescer:
         """Apply every held change now (before a command, to keep message order)."""
         with self._cond:
             held, self._held = self._held, {}
-            now = time.monotonic()
-            for name in held:
-                self._last[name] = now
+            if held:
+                self._last = time.monotonic()
+                self.batches += 1
         for name, (value, meta) in held.items():
             self._apply(name, value, meta)
 
@@ -126,19 +137,17 @@ class Coalescer:
         while True:
             with self._cond:
                 while not self._closed:
-                    now = time.monotonic()
-                    due = [n for n in self._held if now - self._last[n] >= self.interval]
-                    if due:
-                        break
                     if self._held:
-                        wait = min(self._last[n] + self.interval for n in self._held) - now
+                        wait = self._last + self.interval - time.monotonic()
+                        if wait <= 0:
+                            break
                         self._cond.wait(max(wait, 0.0005))
                     else:
                         self._cond.wait()
                 if self._closed:
                     return
-                batch = [(n, *self._held.pop(n)) for n in due]
-                for n in due:
-                    self._last[n] = now
-            for name, value, meta in batch:
+                batch, self._held = self._held, {}
+                self._last = time.monotonic()
+                self.batches += 1
+            for name, (value, meta) in batch.items():
                 self._apply(name, value, meta)
