@@ -198,54 +198,58 @@ def bench_latency(args: argparse.Namespace) -> None:
 
     lat_ms: list[float] = []
     rng = random.Random(0)
-    with _jack(not args.no_rt), _busy_core(not args.no_load):
-        with Engine(model, lookahead_ms=args.lookahead) as eng:
-            assert eng.ring is not None
-            hdr = eng.ring.header
-            eng.add_listener(on_change)
-            send: Any = None
-            control = None
-            if args.via == "osc":
-                from pythonosc.udp_client import SimpleUDPClient
+    with (
+        _jack(not args.no_rt),
+        _busy_core(not args.no_load),
+        Engine(model, lookahead_ms=args.lookahead) as eng,
+    ):
+        assert eng.ring is not None
+        hdr = eng.ring.header
+        eng.add_listener(on_change)
+        send: Any = None
+        control = None
+        if args.via == "osc":
+            from pythonosc.udp_client import SimpleUDPClient
 
-                from distill_live.control.commands import control_args, start_control
+            from distill_live.control.commands import control_args, start_control
 
-                control = start_control(eng, control_args(osc_port=0))
-                port = control.osc.port
-                client = SimpleUDPClient("127.0.0.1", port)
+            control = start_control(eng, control_args(osc_port=0))
+            assert control.osc is not None
+            port = control.osc.port
+            client = SimpleUDPClient("127.0.0.1", port)
 
-                def send(name: str, value: float) -> None:
-                    client.send_message(f"/distill/{name}", float(value))
-            else:
+            def send(name: str, value: float) -> None:
+                client.send_message(f"/distill/{name}", float(value))
+        else:
 
-                def send(name: str, value: float) -> None:
-                    eng.set(name, value)
+            def send(name: str, value: float) -> None:
+                eng.set(name, value)
 
-            time.sleep(1.0)
-            values = [0.7, 1.3]
-            for i in range(args.changes):
-                time.sleep(rng.uniform(0.15, 0.4))
-                got.clear()
-                n0 = len(applied)
-                t0 = time.monotonic_ns()
-                send("temperature", values[i % 2])
-                if not got.wait(2.0) or len(applied) <= n0:
-                    print(f"change {i}: not applied within 2 s")
-                    continue
-                frame = applied[-1].frame
-                # the callback that takes `frame` out of the ring: its start time
-                while True:
-                    r = int(hdr[H.READ])
-                    t_cb = int(hdr[H.LAST_CB_NS])
-                    if int(hdr[H.READ]) == r and r > frame:
-                        break
-                    time.sleep(0.002)
-                periods_since = (r - 1 - frame) // 256  # callbacks after the one we want
-                t_play = t_cb - periods_since * 256 * 1e9 / 48000
-                lat_ms.append((t_play - t0) / 1e6)
-            st = eng.stats()
-            if control is not None:
-                control.close()
+        time.sleep(1.0)
+        values = [0.7, 1.3]
+        for i in range(args.changes):
+            time.sleep(rng.uniform(0.15, 0.4))
+            got.clear()
+            n0 = len(applied)
+            t0 = time.monotonic_ns()
+            send("temperature", values[i % 2])
+            if not got.wait(2.0) or len(applied) <= n0:
+                print(f"change {i}: not applied within 2 s")
+                continue
+            frame = applied[-1].frame
+            # the callback that takes `frame` out of the ring: its start time
+            while True:
+                r = int(hdr[H.READ])
+                t_cb = int(hdr[H.LAST_CB_NS])
+                if int(hdr[H.READ]) == r and r > frame:
+                    break
+                time.sleep(0.002)
+            periods_since = (r - 1 - frame) // 256  # callbacks after the one we want
+            t_play = t_cb - periods_since * 256 * 1e9 / 48000
+            lat_ms.append((t_play - t0) / 1e6)
+        st = eng.stats()
+        if control is not None:
+            control.close()
     print(
         f"{len(lat_ms)} changes via {args.via}, lookahead {args.lookahead:g} ms, safety margin "
         f"now {st['safety_ms']:.1f} ms, chunk {2 * model.hop / 48:.1f} ms"
