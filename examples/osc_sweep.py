@@ -37,7 +37,7 @@ def status(
             continue
         for m in messages:
             if m.address == "/distill/status.reply":
-                return dict(zip(m.args[::2], m.args[1::2], strict=True))
+                return {str(k): v for k, v in zip(m.args[::2], m.args[1::2], strict=True)}
             if m.address == "/distill/fail":
                 print(f"distill-live: fail {m.args}", file=sys.stderr)
     return None

@@ -40,7 +40,9 @@ def test_flush_applies_held_changes_now(fake_engine: FakeEngine) -> None:
 
 def test_errors_reach_on_error(fake_engine: FakeEngine) -> None:
     errors: list[tuple[str, str, object]] = []
-    c = Coalescer(fake_engine, "osc", interval=0.0, on_error=lambda n, e, m: errors.append((n, str(e), m)))
+    c = Coalescer(
+        fake_engine, "osc", interval=0.0, on_error=lambda n, e, m: errors.append((n, str(e), m))
+    )
     try:
         c.submit("temperature", float("nan"), meta="sender")
         assert errors and errors[0][0] == "temperature" and errors[0][2] == "sender"

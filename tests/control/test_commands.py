@@ -130,7 +130,9 @@ def test_play_command_is_controlled_over_osc(
                 while True:
                     for m in decode_packet(replies.recv(65536)):
                         if m.address == "/distill/status.reply":
-                            return dict(zip(m.args[::2], m.args[1::2], strict=True))
+                            return {
+                                str(k): v for k, v in zip(m.args[::2], m.args[1::2], strict=True)
+                            }
             except TimeoutError:
                 return None
 

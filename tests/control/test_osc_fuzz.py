@@ -32,16 +32,16 @@ def _valid(rng: random.Random) -> bytes:
         v = rng.uniform(lo - (hi - lo), hi + (hi - lo))  # in and out of range
         return encode_message(p.osc_address, int(v) if rng.random() < 0.3 else float(v))
     if kind < 0.7:
-        bb = OscBundleBuilder(
-            IMMEDIATELY if rng.random() < 0.5 else time.time() + rng.uniform(-1e6, 1e6)
-        )
+        when = IMMEDIATELY if rng.random() < 0.5 else time.time() + rng.uniform(-1e6, 1e6)
+        bb = OscBundleBuilder(when)  # type: ignore[arg-type]  # python-osc takes seconds
         for _ in range(rng.randint(1, 5)):
             m = OscMessageBuilder(rng.choice(list(PARAMS.values())).osc_address)
             m.add_arg(rng.uniform(-1e6, 1e6))
             bb.add_content(m.build())
         return bb.build().dgram
     address = rng.choice(SAFE_COMMANDS + ["/distill/nope", "/", "/distill"])
-    return encode_message(address, *rng.choice([[], ["temperature"], [1.5], ["x", 2]]))
+    args: list[object] = rng.choice([[], ["temperature"], [1.5], ["x", 2]])
+    return encode_message(address, *args)
 
 
 def _special(rng: random.Random) -> bytes:
@@ -159,7 +159,7 @@ def test_fuzz_storm_while_playing(engine, control) -> None:  # type: ignore[no-u
         handled0 = h.osc.stats().get("datagrams", 0)
         _send_storm(port, datagrams)
         wait_until(
-            lambda handled0=handled0: h.osc.stats().get("datagrams", 0) >= handled0 + N_DATAGRAMS,
+            lambda: h.osc.stats().get("datagrams", 0) >= handled0 + N_DATAGRAMS,  # noqa: B023
             30,
             "all datagrams handled",
         )
@@ -187,7 +187,9 @@ def test_fuzz_storm_while_playing(engine, control) -> None:  # type: ignore[no-u
             value = p.type(p.minimum + (p.maximum - p.minimum) * 0.37)
             s.sendto(encode_message(p.osc_address, value), ("127.0.0.1", port))
             wait_until(
-                lambda p=p, value=value: engine.get(p.name) == pytest.approx(value), 5, p.name
+                lambda: engine.get(p.name) == pytest.approx(value),  # noqa: B023
+                5,
+                p.name,
             )
         s.sendto(encode_message("/distill/status"), ("127.0.0.1", port))
     args = _wait_reply(replies, "/distill/status.reply")
