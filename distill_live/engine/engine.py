@@ -293,41 +293,45 @@ class Engine:
         split_bytes: int | None = None,
     ) -> Path:
         """Record what is played from now on (post-processed, output rate and channels) to
-        ``path`` (a file, or a folder for a new session file; None: ./recordings/)."""
-        from ..record import Recorder, resolve_record_path, session_metadata
+        ``path``: a file, or a folder for a new session file (None: ./recordings/). Crashed
+        sessions left in that folder are recovered first."""
+        from ..record import Recorder, session_metadata
+        from ..record.recovery import prepare_record_path
 
         if self.stream is None or self.ring is None:
             raise RecordingError("start the engine before recording")
         if self._recorder is not None:
             raise RecordingError(f"already recording to {self._recorder.path}")
-        target = resolve_record_path(
+        target, _ = prepare_record_path(
             path if path is not None else "recordings/",
             seed=int(self._params["seed"]),
             container=container,
         )
+        rec = Recorder(
+            target,
+            samplerate=self.samplerate,
+            channels=self.channels,
+            subtype=subtype,
+            container=container,
+            split_bytes=split_bytes,
+            metadata=session_metadata(
+                model=self.model,
+                params=self._params,
+                stereo=self.stereo,
+                engine={
+                    "lookahead_ms": self.lookahead_ms,
+                    "chunk_frames": self.chunk_frames,
+                    "device": self.output.info.get("device") if self.output else None,
+                },
+            ),
+        )
+        rec.start()  # disk I/O: outside the lock the generator thread takes
         with self._lock:
+            if self._recorder is not None:
+                rec.stop()
+                raise RecordingError(f"already recording to {self._recorder.path}")
             self._commit(None)
-            origin = self._rec_origin = self._committed
-            rec = Recorder(
-                target,
-                samplerate=self.samplerate,
-                channels=self.channels,
-                subtype=subtype,
-                container=container,
-                split_bytes=split_bytes,
-                metadata=session_metadata(
-                    model=self.model,
-                    params=self._params,
-                    stereo=self.stereo,
-                    engine={
-                        "lookahead_ms": self.lookahead_ms,
-                        "chunk_frames": self.chunk_frames,
-                        "device": self.output.info.get("device") if self.output else None,
-                    },
-                ),
-                origin_frame=origin,
-            )
-            rec.start()
+            rec.origin_frame = self._rec_origin = self._committed
             self._rec_underruns0 = int(self.ring.header[H.EMPTY])
             self._recorder = rec
         return Path(rec.path)
@@ -380,7 +384,8 @@ class Engine:
             "changes_applied": self._changes_applied,
             "safety_ms": 1000 * self._safety_frames() / rate if self.samplerate else None,
             "regen_ms": [round(1000 * x, 1) for x in self._regen_s],
-            "recording": None if rec is None else str(rec.path),
+            "recording": None if rec is None or rec.status != "recording" else str(rec.path),
+            "recording_status": None if rec is None else rec.status,
             "recording_frames": None if rec is None else rec.frames_written,
             "params": self._params.as_dict(),
             "first_sound_s": self.first_sound_s,

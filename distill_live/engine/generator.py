@@ -86,7 +86,9 @@ class Generator:
         self.sampling = sampling
         self.rngs = [torch.Generator() for _ in range(n_streams)]
         self._reseed()
-        self.states = [self.prior.initial_state(batch=1) for _ in range(n_streams)]
+        # all streams share one prior state (batch = n_streams) and one pass per frame,
+        # each row with its own random generator (seed, seed + 1, ...)
+        self.states = [self.prior.initial_state(batch=n_streams)]
         k = int(model.n_codebooks) if hasattr(model, "n_codebooks") else self.codec.n_codebooks
         self.codes = torch.zeros((n_streams, k, 0), dtype=torch.long)  # (S, K, N)
         self.codes_start = 0  # frame index of self.codes[..., 0]
@@ -124,19 +126,16 @@ class Generator:
     def _sample_chunk(self) -> None:
         self._snapshot_codes()
         sp = self.sampling
-        new = []
-        for i in range(self.n_streams):
-            codes, self.states[i] = self._sample(
-                self.prior,
-                self.states[i],
-                self.chunk,
-                temperature=float(sp.temperature),
-                top_k=int(sp.top_k),
-                top_p=float(sp.top_p),
-                generator=self.rngs[i],
-            )  # (1, K, C)
-            new.append(codes)
-        self.codes = torch.cat([self.codes, torch.cat(new, dim=0)], dim=-1)
+        codes, self.states[0] = self._sample(
+            self.prior,
+            self.states[0],
+            self.chunk,
+            temperature=float(sp.temperature),
+            top_k=int(sp.top_k),
+            top_p=float(sp.top_p),
+            generator=self.rngs[0] if self.n_streams == 1 else self.rngs,
+        )  # (S, K, C)
+        self.codes = torch.cat([self.codes, codes], dim=-1)
 
     # ------------------------------------------------------------------ decoding
     @torch.inference_mode()
