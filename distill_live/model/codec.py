@@ -48,21 +48,21 @@ class CodecConfig:
     enc_n_fft: int = 2048
     enc_sub: int = 4  # log-mel frames per code frame (their hop is hop // enc_sub)
     enc_n_mels: int = 128
-    enc_dim: int = 192
-    enc_layers: int = 3
+    enc_dim: int = 128
+    enc_layers: int = 2
     enc_kernel: int = 7
     enc_wave: bool = True  # also feed each frame's raw samples (phase) to the encoder
     # decoder
-    dec_dim: int = 256
+    dec_dim: int = 192
     dec_layers: int = 6
     dec_kernel: int = 3  # depthwise kernel of the decoder blocks (sets decoder_context)
     dec_in_kernel: int = 3
-    mlp_mult: int = 3
+    mlp_mult: int = 4
     istft_n_fft: int = 2048
     istft_sub: int = 1  # STFT frames per code frame (their hop is hop // istft_sub)
     # quantiser training
-    ema_decay: float = 0.99
-    dead_fraction: float = 0.05  # restart a code hit less than this x the mean rate
+    ema_decay: float = 0.95
+    dead_fraction: float = 0.1  # restart a code hit less than this x the mean rate
     quantizer_dropout: float = 0.5  # fraction of items trained with fewer codebooks
 
     @classmethod
@@ -170,6 +170,9 @@ class ConvNeXtBlock(nn.Module):
 class Encoder(nn.Module):
     """Audio (B, T) → latent (B, D, T // hop)."""
 
+    window: Tensor
+    mel_fb: Tensor
+
     def __init__(self, c: CodecConfig) -> None:
         super().__init__()
         self.c = c
@@ -220,6 +223,8 @@ class Encoder(nn.Module):
 
 class Decoder(nn.Module):
     """Embeddings (B, D, F) → audio (B, F * hop) through an overlap-add inverse FFT."""
+
+    window: Tensor
 
     def __init__(self, c: CodecConfig) -> None:
         super().__init__()
@@ -286,6 +291,11 @@ class Decoder(nn.Module):
 class ResidualVQ(nn.Module):
     """Residual vector quantiser with EMA codebooks, k-means init and dead-code restarts."""
 
+    embed: Tensor  # (K, V, D) the codebooks
+    cluster_size: Tensor  # (K, V) EMA of hits per step
+    embed_sum: Tensor  # (K, V, D) EMA of the vectors assigned to each code
+    initialized: Tensor  # () 1 once k-means has run
+
     def __init__(self, c: CodecConfig) -> None:
         super().__init__()
         self.c = c
@@ -339,8 +349,9 @@ class ResidualVQ(nn.Module):
         if n_dead and x.shape[0] > 0:
             pick = x[torch.randint(0, x.shape[0], (n_dead,), device=x.device)]
             self.embed[k][dead] = pick
-            self.cluster_size[k][dead] = rate
-            self.embed_sum[k][dead] = pick * rate
+            # a restarted code that is not picked up soon is restarted again
+            self.cluster_size[k][dead] = 2 * c.dead_fraction * rate
+            self.embed_sum[k][dead] = pick * 2 * c.dead_fraction * rate
 
     def forward(self, z: Tensor, n_active: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
         """Quantise latents (B, D, F). Returns (quantised (B, D, F), codes (B, K, F), commit loss).

@@ -56,14 +56,27 @@ class MultiResolutionSTFTLoss(nn.Module):
 class MelLoss(nn.Module):
     """L1 distance of log-mel spectrograms (natural log, floor 80 dB below full scale)."""
 
-    def __init__(self, sample_rate: int = 48000, n_fft: int = 2048, n_mels: int = 128) -> None:
+    window: Tensor
+    fb: Tensor
+
+    def __init__(
+        self,
+        sample_rate: int = 48000,
+        n_fft: int = 2048,
+        n_mels: int = 128,
+        floor: float | None = None,
+    ) -> None:
         super().__init__()
         self.n_fft = n_fft
+        # None: add a floor 80 dB under full scale; a number: clamp at it (eval's 1e-5)
+        self.floor = floor
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
         self.register_buffer("fb", mel_filterbank(sample_rate, n_fft, n_mels), persistent=False)
 
     def log_mel(self, x: Tensor) -> Tensor:  # (B, T) → (B, M, S)
         mel = self.fb @ _stft_mag(x, self.n_fft, self.window)
+        if self.floor is not None:
+            return torch.log(torch.clamp(mel, min=self.floor))
         return torch.log(mel + _floor(self.n_fft))
 
     def forward(self, y_hat: Tensor, y: Tensor) -> Tensor:
@@ -73,19 +86,31 @@ class MelLoss(nn.Module):
 class ReconstructionLoss(nn.Module):
     """The codec's training loss: weighted sum of STFT, mel and commitment terms."""
 
+    cwin: Tensor
+
     def __init__(
         self,
         sample_rate: int = 48000,
-        sc_weight: float = 1.0,
+        sc_weight: float = 3.0,
         logmag_weight: float = 1.0,
         mel_weight: float = 1.0,
         commit_weight: float = 0.25,
+        complex_weight: float = 0.0,
+        mel_floor: float | None = 1e-5,
         fft_sizes: tuple[int, ...] = (512, 1024, 2048),
     ) -> None:
         super().__init__()
         self.stft = MultiResolutionSTFTLoss(fft_sizes)
-        self.mel = MelLoss(sample_rate)
+        self.mel = MelLoss(sample_rate, floor=mel_floor)
         self.w = (sc_weight, logmag_weight, mel_weight, commit_weight)
+        self.complex_weight = complex_weight
+        self.register_buffer("cwin", torch.hann_window(1024), persistent=False)
+
+    def complex_sc(self, y_hat: Tensor, y: Tensor) -> Tensor:
+        """Relative error of the complex STFT (n_fft 1024): magnitude and phase."""
+        s_hat = torch.stft(y_hat, 1024, 256, window=self.cwin, return_complex=True)
+        s = torch.stft(y, 1024, 256, window=self.cwin, return_complex=True)
+        return torch.linalg.vector_norm(s - s_hat) / torch.linalg.vector_norm(s).clamp(min=1e-3)
 
     def forward(self, y_hat: Tensor, y: Tensor, commit: Tensor) -> tuple[Tensor, dict[str, float]]:
         sc, logmag = self.stft(y_hat, y)
@@ -93,16 +118,22 @@ class ReconstructionLoss(nn.Module):
         ws, wl, wm, wc = self.w
         total = ws * sc + wl * logmag + wm * mel + wc * commit
         parts = {
-            "loss": float(total.detach()),
             "sc": float(sc.detach()),
             "logmag": float(logmag.detach()),
             "mel": float(mel.detach()),
             "commit": float(commit.detach()),
         }
+        if self.complex_weight:
+            csc = self.complex_sc(y_hat, y)
+            total = total + self.complex_weight * csc
+            parts["csc"] = float(csc.detach())
+        parts["loss"] = float(total.detach())
         return total, parts
 
 
 class _ScaleDisc(nn.Module):
+    window: Tensor
+
     def __init__(self, n_fft: int, ch: int = 32) -> None:
         super().__init__()
         self.n_fft = n_fft

@@ -80,6 +80,7 @@ class TrainOptions:
     crop_frames: int = 32
     codec_lr: float = 5e-4
     codec_overrides: dict[str, Any] = field(default_factory=dict)
+    codec_loss: dict[str, float] = field(default_factory=dict)  # ReconstructionLoss weights
     # prior
     prior_batch_size: int = 16
     prior_frames: int = 256
@@ -314,7 +315,12 @@ def reference_metrics(clips: list[Clip], sample_rate: int, hop: int) -> dict[str
 
 # ---------------------------------------------------------------------------- prior data
 def _limit_silence(codes: np.ndarray, rms: np.ndarray, max_silence: int) -> np.ndarray:
-    """Drop silent frames beyond ``max_silence`` in a row: (K, F) → (K, F')."""
+    """Drop silent frames (RMS < -60 dBFS) beyond ``max_silence`` in a row: (K, F) → (K, F').
+
+    Datasets of one-shots hold gaps between sounds; left in, long runs of silence codes make
+    "stay silent" the prior's most likely continuation, and low temperatures fall silent.
+    ``distill-live eval`` shortens silences the same way before measuring bits per code.
+    """
     silent = rms < 10 ** (-60 / 20)
     keep = np.ones(len(silent), dtype=bool)
     run = 0
@@ -393,7 +399,7 @@ def _codec_stage(
     if opt_state:
         opt.load_state_dict(opt_state)
     set_opt(opt)
-    loss_fn = ReconstructionLoss(codec.sample_rate).to(device)
+    loss_fn = ReconstructionLoss(codec.sample_rate, **opts.codec_loss).to(device)
     rng = np.random.default_rng(opts.seed * 1000 + d.rank + 7919 * budget.step)
     length = opts.crop_frames * hop
     warmup = min(200, max(1, (budget.steps or 10**9) // 10))
@@ -427,6 +433,12 @@ def _codec_stage(
                 val = codec_validation(codec, data.heldout, device)
                 val["step"] = budget.step
                 history.append(val)
+                _log(
+                    d,
+                    f"codec step {budget.step} ({budget.elapsed / 60:.1f} min): held-out "
+                    + ", ".join(f"{k} {v:.3f}" for k, v in val.items() if isinstance(v, float))
+                    + f", usage {min(val['usage']):.0%}-{max(val['usage']):.0%}",
+                )
             if now - last_ckpt > opts.checkpoint_minutes * 60:
                 last_ckpt = now
                 checkpoint()
@@ -594,6 +606,10 @@ def _prior_stage(
                         "val_bits": round(vb, 4),
                         "train_bits": round(ema["bits"], 4),
                     }
+                )
+                _log(
+                    d,
+                    f"prior step {budget.step} ({budget.elapsed / 60:.1f} min): train {ema['bits']:.3f} bits/code, held-out {vb:.3f} (unigram {unigram:.3f})",
                 )
                 if vb < best.get("val_bits", float("inf")):
                     best["val_bits"] = vb
@@ -893,6 +909,7 @@ def train(
         _log(d, f"saved {out}")
     if d.active:
         dist.barrier()
+        dist.destroy_process_group()
     return summary
 
 
@@ -959,6 +976,14 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     m.add_argument(
         "--prior", action="append", default=[], metavar="KEY=VALUE", help="prior config override"
     )
+    m.add_argument(
+        "--codec-loss",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="codec loss override: sc_weight, logmag_weight, mel_weight, commit_weight, "
+        "complex_weight, mel_floor",
+    )
 
 
 def _overrides(items: list[str], flag: str) -> dict[str, Any]:
@@ -1001,6 +1026,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         max_silence_frames=args.max_silence_frames,
         codec_overrides=_overrides(args.codec, "--codec"),
         prior_overrides=_overrides(args.prior, "--prior"),
+        codec_loss={k: float(v) for k, v in _overrides(args.codec_loss, "--codec-loss").items()},
         progress=not args.no_progress,
         threads=args.threads,
         half=args.half,

@@ -28,7 +28,7 @@ def test_shapes_tiny() -> None:
         codes = codec.encode(audio)
         assert codes.shape == (3, cfg.n_codebooks, frames)
         assert codes.dtype == torch.long
-        assert 0 <= int(codes.min()) and int(codes.max()) < cfg.codebook_size
+        assert int(codes.min()) >= 0 and int(codes.max()) < cfg.codebook_size
         emb = codec.codes_to_embeddings(codes)
         assert emb.shape == (3, cfg.latent_dim, frames)
         out = codec.decode(emb)

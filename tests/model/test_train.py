@@ -51,6 +51,7 @@ def test_tiny_model_trains_and_loss_falls(data_dir: Path, tmp_path: Path) -> Non
         crop_frames=16,
         prior_frames=32,
         min_seconds=5.0,
+        codec_lr=2e-3,
     )
     assert summary["codec_steps"] == 40 and summary["prior_steps"] == 40
     assert summary["codec_last_loss"] < 0.8 * summary["codec_first_loss"]

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Reproduce the shipped default model, distill_live/model/default/default.distill.
+#
+# Data: Debian's sonic-pi-samples package (/usr/share/sonic-pi/samples, 165 FLAC one-shots,
+# about 5.4 minutes, CC0). Budget: 50 minutes of wall-clock time on the CPU (2 cores here);
+# the whole command, loading and saving included, stays under an hour.
+#
+#   sudo apt-get install sonic-pi-samples
+#   scripts/make_default_model.sh            # writes distill_live/model/default/default.distill
+#   scripts/make_default_model.sh OUT.distill
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-/usr/share/sonic-pi/samples}
+OUT=${1:-distill_live/model/default/default.distill}
+PY=${PYTHON:-.venv/bin/python}
+mkdir -p scratch
+exec "$PY" -m distill_live train "$DATA" \
+  --out "$OUT" \
+  --minutes 50 --codec-share 0.76 --batch-size 8 \
+  --prior d_model=160 \
+  --half \
+  --seed 0 --threads 2 \
+  --checkpoint scratch/default.ckpt
