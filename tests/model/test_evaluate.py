@@ -49,6 +49,7 @@ def test_spectral_metrics_identity_and_scaling() -> None:
         assert half[f"sc_{n}"] == pytest.approx(0.5, abs=1e-3)
         assert half[f"logmag_{n}"] == pytest.approx(math.log(2), abs=0.02)
     assert half["mel_l1"] == pytest.approx(math.log(2), abs=0.02)
+    assert 0.4 < half["mel_l1_80db"] <= math.log(2)  # the floor shrinks quiet differences
     assert half["sc"] == pytest.approx(0.5, abs=1e-3)
 
 
@@ -151,7 +152,14 @@ def test_evaluate_tiny_model(data_dir: Path) -> None:
     r = evaluate(model, data_dir, opts)
     json.dumps(r)  # JSON-able
     for name in ("codec", "lowpass_4k", "random_phase"):
-        assert set(r["codec"][name]) >= {"sc_512", "sc_1024", "sc_2048", "logmag_2048", "mel_l1"}
+        assert set(r["codec"][name]) >= {
+            "sc_512",
+            "sc_1024",
+            "sc_2048",
+            "logmag_2048",
+            "mel_l1",
+            "mel_l1_80db",
+        }
         assert all(math.isfinite(v) for v in r["codec"][name].values())
     assert r["codec"]["subsampled"] is True and r["notes"]
     assert r["codec"]["seconds"] <= 0.5 + 64 * model.hop / SR
