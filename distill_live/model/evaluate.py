@@ -25,7 +25,8 @@ What is measured, and how (so the figures can be read):
   between Gaussians fitted to MFCC frames (20 coefficients incl. c0, from a 64-band log-mel,
   FFT 2048, hop 512; ~2800 frames per 30 s, so a full 20x20 covariance is well determined)
   to half of DATA_DIR (files alternately by a hash of their names); beside it the same
-  distance from a real 30 s excerpt of the *other* half. The diagonal-covariance version is
+  distance from a real 30 s excerpt of the *other* half, and from that excerpt encoded and
+  decoded by the codec (what the codec alone costs). The diagonal-covariance version is
   reported too.
 * **Temperature**: code entropy (histogram, bits, mean over codebooks) of 20 s sampled at
   temperatures 0.3, 1.0 and 1.8; RMS of the decoded audio at 0.5 and 1.0; whether top-k 1
@@ -226,15 +227,19 @@ def limit_silence(codes: Tensor, audio: np.ndarray, hop: int, max_silence: int) 
 
 
 @torch.inference_mode()
-def prior_bits_per_code(prior: Any, sequences: list[Tensor], chunk: int = 512) -> tuple[float, int]:
+def prior_bits_per_code(
+    prior: Any, sequences: list[Tensor], chunk: int = 512, per_codebook: list[float] | None = None
+) -> tuple[float, int]:
     """Mean negative log2-likelihood per code of (K, F) sequences, each from a fresh start
     (BOS); long sequences in chunks with enough context for exact windowed logits.
 
-    Returns (bits per code, number of codes).
+    Returns (bits per code, number of codes); fills ``per_codebook`` (if given) with the
+    bits per code of each codebook.
     """
     cfg = prior.config
     reach = cfg.n_layers * (cfg.window - 1) + 1  # frames back that can influence a logit
     total, count = 0.0, 0
+    per_k = torch.zeros(cfg.n_codebooks, dtype=torch.float64)
     for seq in sequences:
         f = seq.shape[1]
         for s in range(0, f, chunk):
@@ -251,12 +256,22 @@ def prior_bits_per_code(prior: Any, sequences: list[Tensor], chunk: int = 512) -
             target = seq[:, s:e][None]
             lp = torch.log_softmax(logits.float(), dim=-1).gather(-1, target[..., None])[..., 0]
             total += float(-lp.sum())
+            per_k -= lp.double().sum(dim=(0, 2))
             count += target.numel()
+    if per_codebook is not None:
+        frames = max(count // cfg.n_codebooks, 1)
+        per_codebook[:] = [round(float(b) / frames / math.log(2.0), 3) for b in per_k]
     return total / max(count, 1) / math.log(2.0), count
 
 
-def unigram_bits_per_code(fit: list[Tensor], test: list[Tensor], codebook_size: int) -> float:
-    """Bits per code of ``test`` under per-codebook code frequencies of ``fit`` (+0.5)."""
+def unigram_bits_per_code(
+    fit: list[Tensor],
+    test: list[Tensor],
+    codebook_size: int,
+    per_codebook: list[float] | None = None,
+) -> float:
+    """Bits per code of ``test`` under per-codebook code frequencies of ``fit`` (+0.5);
+    fills ``per_codebook`` (if given) with each codebook's figure."""
     k = test[0].shape[0]
     counts = torch.full((k, codebook_size), 0.5, dtype=torch.float64)
     for c in fit:
@@ -264,10 +279,15 @@ def unigram_bits_per_code(fit: list[Tensor], test: list[Tensor], codebook_size: 
             counts[i] += torch.bincount(c[i], minlength=codebook_size).double()
     logp = torch.log2(counts / counts.sum(1, keepdim=True))
     bits, n = 0.0, 0
+    per_k = [0.0] * k
     for c in test:
         for i in range(k):
-            bits += float(-logp[i, c[i]].sum())
+            b = float(-logp[i, c[i]].sum())
+            bits += b
+            per_k[i] += b
             n += c.shape[1]
+    if per_codebook is not None:
+        per_codebook[:] = [round(b / max(n // k, 1), 3) for b in per_k]
     return bits / max(n, 1)
 
 
@@ -471,12 +491,16 @@ def evaluate(
             for c, (_, a) in zip(fit_codes, fit_pieces, strict=True)
         ]
     )
-    bits, n_codes = prior_bits_per_code(model.prior, eval_seqs)
-    uni = unigram_bits_per_code(fit_seqs, eval_seqs, v)
+    bits_k: list[float] = []
+    uni_k: list[float] = []
+    bits, n_codes = prior_bits_per_code(model.prior, eval_seqs, per_codebook=bits_k)
+    uni = unigram_bits_per_code(fit_seqs, eval_seqs, v, per_codebook=uni_k)
     prior_result = {
         "bits_per_code": round(bits, 4),
         "unigram_bits_per_code": round(uni, 4),
         "bits_below_unigram": round(uni - bits, 4),
+        "bits_per_codebook": bits_k,
+        "unigram_bits_per_codebook": uni_k,
         "unigram_fitted_on": "the evaluated codes (in-sample)"
         if in_sample_unigram
         else "the training split",
@@ -512,6 +536,9 @@ def evaluate(
     gen_audio = _decode(model, gen_codes)
     f_ref, f_gen, f_real = mfcc(ref_audio, sr), mfcc(gen_audio, sr), mfcc(excerpt, sr)
     fd_gen, fd_real = frechet_distance(f_gen, f_ref), frechet_distance(f_real, f_ref)
+    # the excerpt through the codec: how much of the gap the codec alone accounts for
+    f_resyn = mfcc(_encode_decode(model, excerpt)[1][: len(excerpt)], sr)
+    fd_resyn = frechet_distance(f_resyn, f_ref)
     fdd_gen = frechet_distance(f_gen, f_ref, diagonal=True)
     fdd_real = frechet_distance(f_real, f_ref, diagonal=True)
     gen_result = {
@@ -519,6 +546,7 @@ def evaluate(
             "generated": round(fd_gen, 3),
             "real_excerpt": round(fd_real, 3),
             "ratio": round(fd_gen / max(fd_real, 1e-9), 3),
+            "real_excerpt_through_codec": round(fd_resyn, 3),
         },
         "frechet_mfcc_diagonal": {
             "generated": round(fdd_gen, 3),
@@ -706,7 +734,14 @@ def _print_human(r: dict[str, Any]) -> None:
     gd = r["generation"]["frechet_mfcc_diagonal"]
     con.print(
         f"Fréchet MFCC: generated {g['generated']:.2f} vs real excerpt {g['real_excerpt']:.2f} "
-        f"(ratio {g['ratio']:.2f}; diagonal {gd['generated']:.2f} vs {gd['real_excerpt']:.2f})"
+        f"(ratio {g['ratio']:.2f}; diagonal {gd['generated']:.2f} vs {gd['real_excerpt']:.2f}); "
+        f"the real excerpt through the codec: {g['real_excerpt_through_codec']:.2f}"
+    )
+    con.print(
+        "bits per codebook: prior "
+        + " ".join(f"{x:.2f}" for x in p["bits_per_codebook"])
+        + " | unigram "
+        + " ".join(f"{x:.2f}" for x in p["unigram_bits_per_codebook"])
     )
     tr = r["temperature"]
     con.print(

@@ -81,7 +81,9 @@ def test_unigram_bits_by_hand() -> None:
     test = [torch.tensor([[0, 1]])]
     p0, p1 = 3.5 / 5, 1.5 / 5  # counts + 0.5 smoothing
     expected = (-math.log2(p0) - math.log2(p1)) / 2
-    assert unigram_bits_per_code(fit, test, 2) == pytest.approx(expected)
+    per: list[float] = []
+    assert unigram_bits_per_code(fit, test, 2, per_codebook=per) == pytest.approx(expected)
+    assert per == [pytest.approx(expected, abs=1e-3)]
 
 
 def test_chunked_prior_bits_equal_a_whole_forward() -> None:
@@ -94,7 +96,9 @@ def test_chunked_prior_bits_equal_a_whole_forward() -> None:
         lp = torch.log_softmax(logits, -1).gather(-1, seq[None, ..., None])[..., 0]
     expected = float(-lp.mean()) / math.log(2)
     for chunk in (7, 20, 512):
-        bits, n = prior_bits_per_code(prior, [seq, seq[:, :5]], chunk=chunk)
+        per: list[float] = []
+        bits, n = prior_bits_per_code(prior, [seq, seq[:, :5]], chunk=chunk, per_codebook=per)
+        assert len(per) == 2 and sum(per) / 2 == pytest.approx(bits, abs=2e-3)
         # the short sequence's bits, from its own forward
         with torch.no_grad():
             l2 = torch.log_softmax(prior(seq[None, :, :5]), -1).gather(-1, seq[None, :, :5, None])
@@ -168,6 +172,8 @@ def test_evaluate_tiny_model(data_dir: Path) -> None:
     assert r["prior"]["bits_per_code"] > 0
     fd = r["generation"]["frechet_mfcc"]
     assert fd["generated"] >= 0 and fd["real_excerpt"] >= 0
+    assert fd["real_excerpt_through_codec"] >= 0
+    assert len(r["prior"]["bits_per_codebook"]) == model.n_codebooks
     assert r["generation"]["generated_seconds"] == pytest.approx(3.0, abs=0.01)
     t = r["temperature"]
     assert set(t["code_entropy_bits"]) == {"0.3", "1", "1.8"}
