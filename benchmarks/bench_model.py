@@ -7,8 +7,9 @@ with the default (non-tiny) configs: speed does not depend on the weights. Print
 median (and min/max) of ``--runs`` runs, each after a warm-up:
 
 * prior: time to sample the codes of ``--seconds`` of audio (``ceil(seconds * frame_rate)``
-  frames, with sampling at temperature 1.0; also with top-k 40 + top-p 0.9), starting from a
-  state whose KV cache is already full (the steady state of an endless stream);
+  frames, with sampling at temperature 1.0; also with top-k 40 + top-p 0.9; also two seeded
+  streams in one batch), starting from a state whose KV cache is already full (the steady
+  state of an endless stream);
 * codec: time to turn those codes into audio (``codes_to_embeddings`` + ``decode``), alone
   and with ``decoder_context`` frames of context on each side (what a streaming engine pays);
 * their sum as a real-time factor.
@@ -23,6 +24,7 @@ import math
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         _, warm = sample_code_sequence(prior, warm, pc.window + 5, generator=g)  # full cache
         codes_holder: list[torch.Tensor] = []
 
-        def prior_run(**kw: float) -> Callable[[], object]:
+        def prior_run(**kw: Any) -> Callable[[], object]:
             def run() -> None:
                 codes, _ = sample_code_sequence(prior, warm.clone(), n, generator=g, **kw)
                 codes_holder[:] = [codes]
@@ -101,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
 
         t_prior = _time(prior_run(temperature=1.0), args.runs)
         t_prior_f = _time(prior_run(temperature=1.0, top_k=40, top_p=0.9), args.runs)
+        # two seeded streams (dual-seed stereo) in one batched pass
+        warm2 = prior.initial_state(2)
+        gens = [torch.Generator().manual_seed(1), torch.Generator().manual_seed(2)]
+        _, warm2 = sample_code_sequence(prior, warm2, pc.window + 5, generator=gens)
+        t_prior_2 = _time(
+            lambda: sample_code_sequence(prior, warm2.clone(), n, generator=gens), args.runs
+        )
         ctx = model.decoder_context
         _, st = sample_code_sequence(prior, warm.clone(), n + 2 * ctx, generator=g)
         codes_ctx, _ = sample_code_sequence(prior, st, n + 2 * ctx, generator=g)
@@ -115,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     per = args.seconds
     print(f"prior, codes for {per:g} s (T=1.0):           {_fmt(t_prior)}")
     print(f"prior, codes for {per:g} s (top-k 40, top-p 0.9): {_fmt(t_prior_f)}")
+    print(f"prior, codes for {per:g} s, 2 streams batched:  {_fmt(t_prior_2)}")
     print(f"  = {statistics.median(t_prior) / n * 1e3:.2f} ms per frame incl. sampling")
     print(f"codec decode of {per:g} s:                    {_fmt(t_dec)}")
     print(f"codec decode of {per:g} s + {ctx} frames context each side: {_fmt(t_dec_ctx)}")
