@@ -624,12 +624,16 @@ class Recorder:
                 if status != "failed":
                     status, reason = "failed", _describe(e, None)
         if status == "failed":
-            # What was written stays readable: make the last part's header match its length.
+            # What was written stays readable: make the last part's header match its length;
+            # a part that failed before its header was written is removed.
             for p in self.parts:
                 try:
                     if p.exists() and p.stat().st_size > 0:
                         repair_header(p)
                         self._parts_frames_from_file(p)
+                    elif len(self._parts) > 1 and p.name == self._parts[-1]["file"]:
+                        _unlink(p)
+                        self._parts.pop()
                 except Exception:
                     pass
             self._frames_written = sum(int(p["frames"]) for p in self._parts)

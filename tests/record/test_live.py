@@ -131,7 +131,8 @@ def test_sigkill_of_the_engine_mid_recording(jack_server: Any, tmp_path: Path) -
         line = child.stdout.readline()
         if not line.startswith("recording "):
             child.kill()
-            raise AssertionError(f"engine child did not start: {line!r} {child.stderr.read()}")
+            err = child.stderr.read() if child.stderr else ""
+            raise AssertionError(f"engine child did not start: {line!r} {err}")
         t0 = time.monotonic()
         path = Path(line.split(" ", 1)[1].strip())
         time.sleep(4.0)
