@@ -96,7 +96,7 @@ class ReconstructionLoss(nn.Module):
         mel_weight: float = 1.0,
         commit_weight: float = 0.25,
         complex_weight: float = 0.0,
-        mel_floor: float | None = 1e-5,
+        mel_floor: float | None = None,
         fft_sizes: tuple[int, ...] = (512, 1024, 2048),
     ) -> None:
         super().__init__()

@@ -89,7 +89,7 @@ class TrainOptions:
     max_silence_frames: int = 2
     # reporting
     progress: bool = True
-    validate_every_s: float = 60.0
+    validate_every_s: float = 300.0
     threads: int | None = None
     half: bool = False  # store the model file's tensors as float16
 
@@ -266,7 +266,7 @@ def codec_validation(codec: Codec, clips: list[Clip], device: torch.device) -> d
     was_training = codec.training
     codec.eval()
     hop = codec.hop
-    crops = _validation_crops(clips, hop, 48)
+    crops = _validation_crops(clips, hop, 48, limit=24)
     loss = ReconstructionLoss(codec.sample_rate).to(device)
     sums: dict[str, float] = {}
     for i in range(0, len(crops), 8):
@@ -399,7 +399,8 @@ def _codec_stage(
     if opt_state:
         opt.load_state_dict(opt_state)
     set_opt(opt)
-    loss_fn = ReconstructionLoss(codec.sample_rate, **opts.codec_loss).to(device)
+    loss_kw: dict[str, Any] = dict(opts.codec_loss)
+    loss_fn = ReconstructionLoss(codec.sample_rate, **loss_kw).to(device)
     rng = np.random.default_rng(opts.seed * 1000 + d.rank + 7919 * budget.step)
     length = opts.crop_frames * hop
     warmup = min(200, max(1, (budget.steps or 10**9) // 10))
@@ -596,7 +597,7 @@ def _prior_stage(
                 first_loss = bits
             ema["bits"] = 0.9 * ema.get("bits", bits) + 0.1 * bits
             now = time.monotonic()
-            if d.main and (now - last_val > min(opts.validate_every_s, 20.0) or budget.done()):
+            if d.main and (now - last_val > min(opts.validate_every_s, 30.0) or budget.done()):
                 last_val = now
                 vb = val_bits()
                 ema["val_bits"] = vb

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -160,15 +161,16 @@ def test_resume_continues_from_checkpoint(data_dir: Path, tmp_path: Path) -> Non
 
 def test_resume_extends_a_stage(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "e.distill"
-    common = dict(
+    common: dict[str, Any] = dict(
         tiny=True, progress=False, threads=1, batch_size=4, crop_frames=16, prior_frames=32
     )
     ckpt = tmp_path / "e.ckpt"
-    # stop after the codec stage by interrupting the prior stage budget-wise: 0 prior steps
+    # a complete run of 4 codec steps and no prior steps
     train(data_dir, out, codec_steps=4, prior_steps=0, checkpoint=ckpt, **common)
     st = torch.load(ckpt, weights_only=True)["progress"]
     assert st["steps"]["codec"] == 4 and st["stage"] == "done"
-    # a fresh run to a checkpoint in the middle of the codec stage: budget 3 of 6 by hand
+    # mark its checkpoint as stopped in the codec stage; a resume with a budget of 7 codec
+    # steps must do 3 more, then the prior
     state = torch.load(ckpt, weights_only=True)
     state["progress"]["stage"] = "codec"
     state["progress"]["steps"]["prior"] = 0
