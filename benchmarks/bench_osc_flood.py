@@ -46,9 +46,9 @@ def sender(port: int, rate: float, seconds: float, result: mp.Queue) -> None:  #
             v = rng.uniform(p.minimum, p.maximum)
             if p.name == "seed":
                 v = rng.randrange(0, 1000)
-            value: int | float = int(round(v)) if (p.type is int or sent % 2) else float(v)
-            if p.type is float:
-                value = float(f"{float(value):.6g}")
+            value: int | float = float(f"{v:.6g}")
+            if p.type is int or (sent % 2 and p.minimum <= round(v) <= p.maximum):
+                value = int(round(v))  # ints where floats are expected too (Max, TD)
             sock.sendto(encode_message(p.osc_address, value), ("127.0.0.1", port))
             last[p.name] = value
             sent += 1

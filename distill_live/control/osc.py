@@ -1,7 +1,8 @@
 """The OSC server: one UDP socket, one receiving thread, messages handled in arrival order.
 
 Threading model: a single thread receives datagrams and handles them in order (no thread per
-packet, which would lose order). Parameter changes go through a :class:`Coalescer`: the first
+packet, which would lose order). During a flood it pauses briefly every 32 datagrams, so it
+never holds the GIL for long against the engine's generator thread in the same process. Parameter changes go through a :class:`Coalescer`: the first
 change after a quiet spell reaches the engine at once, later ones within the engine's block
 time are held and only the latest is applied, so a flood (TouchDesigner sends every channel
 every frame) costs at most one ``Engine.set`` per parameter per block. A command flushes the
@@ -118,6 +119,9 @@ STATUS_KEYS = ("underruns", "buffer_fill", "recording", "frames_played", "rtf", 
 _ADDR_TO_PARAM = {p.osc_address: p for p in PARAMS.values()}
 _NUMERIC_TAGS = frozenset("ifhd")
 _MAX_BATCH = 512
+#: Datagrams handled between short pauses during a flood (GIL fairness for the generator).
+_SLICE = 32
+_YIELD_S = 0.0003
 #: Address used in /distill/fail when a datagram could not be decoded at all.
 MALFORMED = "?"
 
@@ -307,10 +311,15 @@ class OscServer:
                 if not self._stop.is_set():
                     with contextlib.suppress(OSError):
                         sock.settimeout(0.2)
-            try:
-                self._handle_batch(batch)
-            except Exception:  # keep serving whatever a handler did
-                log.exception("OSC batch handling failed")
+            for i in range(0, len(batch), _SLICE):
+                if i:
+                    # A flood: pause briefly between slices so that this thread never holds
+                    # the GIL for long; the engine's generator thread shares this process.
+                    time.sleep(_YIELD_S)
+                try:
+                    self._handle_batch(batch[i : i + _SLICE])
+                except Exception:  # keep serving whatever a handler did
+                    log.exception("OSC batch handling failed")
 
     def handle_datagram(self, data: bytes, sender: tuple[str, int] | None = None) -> None:
         """Handle one datagram synchronously (as the receiving thread would)."""

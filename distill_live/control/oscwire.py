@@ -4,15 +4,13 @@ python-osc's parser is lenient in ways a live instrument should not be: it zero-
 truncated float, sorts bundle contents by timetag, and drops malformed packets silently. This
 decoder rejects anything malformed with a reason (so the server can count it and answer
 ``/distill/fail``), keeps the order of messages inside bundles and ignores timetags (clock skew
-must never delay control). Encoding uses python-osc's builder.
+must never delay control). Tests check both against python-osc's builder and liblo.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-
-from pythonosc.osc_message_builder import OscMessageBuilder
 
 __all__ = ["OscDecodeError", "OscMessage", "decode_packet", "encode_message"]
 
@@ -162,21 +160,33 @@ def decode_packet(data: bytes) -> list[OscMessage]:
     return out
 
 
+def _string(s: str) -> bytes:
+    b = s.encode("utf-8")
+    return b + b"\x00" * (4 - len(b) % 4)
+
+
 def encode_message(address: str, *args: object) -> bytes:
-    """An OSC message as bytes: ints as ``i``, floats as ``f``, str as ``s``, bools as T/F."""
-    b = OscMessageBuilder(address=address)
+    """An OSC message as bytes: ints as ``i`` (``h`` beyond 32 bits), floats as ``f``, str as
+    ``s``, bools as T/F, None as N. (Hand-made: replies are sent in floods, and python-osc's
+    builder costs several times more.)"""
+    tags = [","]
+    body = []
     for a in args:
         if isinstance(a, bool):
-            b.add_arg(a)
+            tags.append("T" if a else "F")
         elif isinstance(a, int):
             if -(2**31) <= a < 2**31:
-                b.add_arg(a, OscMessageBuilder.ARG_TYPE_INT)
+                tags.append("i")
+                body.append(struct.pack(">i", a))
             else:
-                b.add_arg(a, OscMessageBuilder.ARG_TYPE_INT64)
+                tags.append("h")
+                body.append(struct.pack(">q", a))
         elif isinstance(a, float):
-            b.add_arg(a, OscMessageBuilder.ARG_TYPE_FLOAT)
+            tags.append("f")
+            body.append(struct.pack(">f", a))
         elif a is None:
-            b.add_arg(a, OscMessageBuilder.ARG_TYPE_NIL)
+            tags.append("N")
         else:
-            b.add_arg(str(a), OscMessageBuilder.ARG_TYPE_STRING)
-    return b.build().dgram
+            tags.append("s")
+            body.append(_string(str(a)))
+    return _string(address) + _string("".join(tags)) + b"".join(body)
