@@ -153,3 +153,41 @@ def test_play_without_any_output_says_so(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert "cannot open audio output" in lines[0] and "Found:" in lines[0]
+
+
+def test_engine_survives_the_jack_server_going_away(tiny_model: Any, tmp_path: Path) -> None:
+    """Its own JACK server: stopped mid-stream (callbacks stop, the stream would hang), then
+    started again under the same name. The watchdog kills the stuck audio process, retries
+    until the server is back, and playback and recording carry on with the same generator."""
+    from distill_live.jack_dummy import DummyJackServer
+
+    first = DummyJackServer()
+    first.start()
+    second: DummyJackServer | None = None
+    try:
+        eng = Engine(tiny_model).start()
+        try:
+            eng.record_start(tmp_path / "across.wav", subtype="FLOAT")
+            stream = eng.stream
+            assert _wait(lambda: eng.stats()["frames_played"] > 24000, 5)
+            first.stop()
+            assert _wait(lambda: eng.stats()["audio_status"] == "restarting", 5)
+            assert any("stopped" in e for e in eng.stats()["audio_events"])
+            time.sleep(1.5)  # no server: restarts fail and are retried
+            assert eng.stats()["audio_status"] == "restarting"
+            second = DummyJackServer(name=first.name)
+            second.start()
+            assert _wait(lambda: eng.stats()["audio_status"] == "running", 10)
+            played = eng.stats()["frames_played"]
+            assert _wait(lambda: eng.stats()["frames_played"] > played + 24000, 5)
+            assert eng.stream is stream and eng.stats()["audio_restarts"] == 1
+            path = eng.record_stop()
+        finally:
+            eng.stop()
+    finally:
+        for srv in (first, second):
+            if srv is not None:
+                srv.stop()
+    assert path is not None
+    data, _ = sf.read(path, dtype="float32")
+    assert data.shape[0] > 36000  # before and after the outage
