@@ -281,6 +281,12 @@ class Engine:
     def switch_model(self, model: Any, fade_s: float = 0.5) -> None:
         """Crossfade (equal power) to another model; loads it in the calling thread."""
         new = resolve_model(model)
+        rate = int(getattr(self.model, "sample_rate", 48000))
+        if int(new.sample_rate) != rate:
+            raise ValueError(f"the new model runs at {new.sample_rate} Hz, this one at {rate} Hz")
+        if not 0 < float(fade_s) <= 30:
+            raise ValueError(f"fade must be in (0, 30] s, got {fade_s}")
+        self.model = new
         self._queue.put(("switch", (new, float(fade_s))))
         self._wake.set()
 

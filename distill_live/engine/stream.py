@@ -141,12 +141,16 @@ class Stream:
         """The next chunk of output frames (n, channels) float32."""
         self._snaps[self.gen.emitted] = (self.out_pos, self.post.snapshot())
         raw = self.gen.next_chunk()  # (S, C * hop)
+        fading = self.fade is not None
         if self.fade is not None:
             raw = self.fade.mix(raw)
             if self.fade.finished:
                 self.fade = None
         out = self.post.process(raw)
         self.out_pos += out.shape[0]
+        if fading:  # no rollback into a fade: the outgoing stream cannot be replayed
+            self._snaps.clear()
+            self._floor = self.out_pos
         return out
 
     def prune(self, before_out: int) -> None:

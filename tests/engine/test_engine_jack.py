@@ -46,7 +46,13 @@ def test_play_has_no_underflows_and_changes_are_heard(rt_jack: Any, tiny_model: 
         assert eng.set("gain", 99) == 12.0  # clamped to the range
         with pytest.raises(ControlError, match="unknown parameter"):
             eng.set("volume", 1.0)
-        time.sleep(1.0)
+        time.sleep(0.5)
+        from distill_live.model import build_model
+
+        eng.switch_model(build_model(tiny=True), fade_s=0.3)  # equal-power crossfade
+        time.sleep(0.8)
+        assert eng.stream is not None and eng.stream.fade is None
+        assert eng.stream.model is eng.model
         st = eng.stats()
     assert st["callbacks"] > 500  # about 3.2 s at 5.3 ms per period
     assert st["empty_callbacks"] == 0, st
