@@ -2,11 +2,16 @@
 
     .venv/bin/python benchmarks/bench_record.py writer [--seconds 30]
     .venv/bin/python benchmarks/bench_record.py engine [--minutes 10] [--baseline]
+    .venv/bin/python benchmarks/bench_record.py alternate [--minutes 10] [--segment 60]
 
 ``writer``: the Recorder on its own. A thread feeds realtime-paced 256-frame blocks (48 kHz
 stereo, like the generator) while the writer thread writes PCM_24 to disk; prints how long
 ``write()`` took (the time the generator thread loses per block: median, p99, max), the blocks
 dropped, and the offline throughput of each subtype (blocking mode, as ``render`` uses it).
+
+``alternate``: one engine session whose segments alternate without / with recording
+(``--minutes`` per state, ``--segment`` seconds each), so load from other processes falls on
+both alike; prints underruns per segment and per state.
 
 ``engine``: the real Engine (untrained tiny model) playing into a JACK dummy server (started
 here) with recording on for ``--minutes``; prints underruns during the take, frames recorded
@@ -32,8 +37,58 @@ import numpy as np
 from distill_live.record import Recorder, read_sidecar, session_metadata, sidecar_path
 
 
+class _GilProbe:
+    """A thread that sleeps 1 ms at a time and records how late it wakes: what another
+    Python thread in the process (the generator) would lose to the recorder's GIL use."""
+
+    def __init__(self) -> None:
+        self.late: list[float] = []
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            t = time.perf_counter()
+            time.sleep(0.001)
+            self.late.append(time.perf_counter() - t - 0.001)
+
+    def __enter__(self) -> _GilProbe:
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
+
+    def summary(self) -> str:
+        ms = sorted(x * 1000 for x in self.late)
+        return f"p50 {ms[len(ms) // 2]:.3f} ms, p99 {ms[int(len(ms) * 0.99)]:.3f} ms, max {ms[-1]:.2f} ms"
+
+
+def _feed(
+    rec: Recorder | None, seconds: float, rate: int, block: int, channels: int
+) -> list[float]:
+    audio = np.random.default_rng(0).uniform(-0.5, 0.5, (block * 64, channels)).astype(np.float32)
+    times: list[float] = []
+    sent = 0
+    t0 = time.monotonic()
+    for i in range(int(seconds * rate / block)):
+        j = (i % 64) * block
+        t = time.perf_counter()
+        if rec is not None:
+            rec.write(audio[j : j + block])
+        times.append(time.perf_counter() - t)
+        sent += block
+        ahead = sent / rate - (time.monotonic() - t0)
+        if ahead > 0:
+            time.sleep(ahead)
+    return times
+
+
 def bench_writer(seconds: float, folder: Path) -> None:
     rate, block, channels = 48000, 256, 2
+    with _GilProbe() as idle_probe:
+        _feed(None, seconds, rate, block, channels)
     rec = Recorder(
         folder / "writer.wav",
         samplerate=rate,
@@ -42,21 +97,10 @@ def bench_writer(seconds: float, folder: Path) -> None:
         metadata=session_metadata(seed=0),
     )
     rec.start()
-    audio = np.random.default_rng(0).uniform(-0.5, 0.5, (block * 64, channels)).astype(np.float32)
-    times: list[float] = []
-    sent = 0
-    t0 = time.monotonic()
-    n_blocks = int(seconds * rate / block)
-    for i in range(n_blocks):
-        j = (i % 64) * block
-        t = time.perf_counter()
-        rec.write(audio[j : j + block])
-        times.append(time.perf_counter() - t)
-        sent += block
-        ahead = sent / rate - (time.monotonic() - t0)
-        if ahead > 0:
-            time.sleep(ahead)
+    with _GilProbe() as probe:
+        times = _feed(rec, seconds, rate, block, channels)
     doc = rec.stop()
+    sent = len(times) * block
     us = sorted(x * 1e6 for x in times)
     print(
         f"writer: {seconds:g} s realtime-paced, {len(us)} blocks of {block} frames, PCM_24 48 kHz stereo"
@@ -69,6 +113,8 @@ def bench_writer(seconds: float, folder: Path) -> None:
         f"  frames written {doc['frames_written']} of {sent}; dropped blocks {doc['dropped_blocks']}; "
         f"status {doc['status']}"
     )
+    print(f"  1 ms sleeper lateness without recorder: {idle_probe.summary()}")
+    print(f"  1 ms sleeper lateness with recorder:    {probe.summary()}")
     for subtype in ("PCM_16", "PCM_24", "FLOAT"):
         for rate_ in (48000, 96000):
             path = folder / f"offline_{subtype}_{rate_}.wav"
@@ -135,6 +181,54 @@ def _engine_run(
     return out
 
 
+def bench_alternate(minutes: float, segment_s: float, folder: Path) -> None:
+    """One engine session; segments alternate without / with recording (a new file each),
+    so changing machine load affects both alike."""
+    from distill_live.engine import Engine
+    from distill_live.jack_dummy import DummyJackServer
+    from distill_live.model import build_model
+    from distill_live.params import ParamValues
+
+    n = max(1, int(round(minutes * 60 / segment_s)))
+    totals = {"off": 0, "on": 0}
+    played = {"off": 0, "on": 0}
+    per: dict[str, list[int]] = {"off": [], "on": []}
+    with (
+        DummyJackServer(samplerate=48000, period=256),
+        Engine(build_model(tiny=True), params=ParamValues(seed=1), samplerate=48000) as eng,
+    ):
+        time.sleep(3.0)
+        for i in range(2 * n):
+            state = "on" if i % 2 else "off"
+            s0 = eng.stats()
+            if state == "on":
+                eng.record_start(folder)
+            time.sleep(segment_s)
+            s1 = eng.stats()
+            if state == "on":
+                eng.record_stop()
+            u = s1["underruns"] - s0["underruns"]
+            totals[state] += u
+            played[state] += s1["frames_played"] - s0["frames_played"]
+            per[state].append(u)
+            print(
+                f"  segment {i + 1:2d}/{2 * n} recording {state:3s}: underruns {u:4d}  "
+                f"load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+    for state in ("off", "on"):
+        print(
+            f"recording {state}: {n} x {segment_s:g} s, underruns {totals[state]} "
+            f"(per segment {per[state]}), frames played {played[state]}"
+        )
+    docs = [read_sidecar(p) for p in sorted(folder.glob("*.wav.json"))]
+    print(
+        f"recordings: {len(docs)} files, status {sorted({d['status'] for d in docs})}, "
+        f"dropped blocks {sum(d['dropped_blocks'] for d in docs)}, "
+        f"frames {sum(d['frames_written'] for d in docs)}"
+    )
+
+
 def bench_engine(minutes: float, baseline: bool, folder: Path) -> None:
     from distill_live.engine import Engine
     from distill_live.jack_dummy import DummyJackServer
@@ -172,7 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("engine")
     e.add_argument("--minutes", type=float, default=10.0)
     e.add_argument("--baseline", action="store_true")
-    for p in (w, e):
+    alt = sub.add_parser("alternate")
+    alt.add_argument("--minutes", type=float, default=10.0, help="per state (off, on)")
+    alt.add_argument("--segment", type=float, default=60.0, help="seconds per segment")
+    for p in (w, e, alt):
         p.add_argument(
             "--folder", type=Path, default=None, help="where to write (default: a temp dir)"
         )
@@ -184,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         if args.mode == "writer":
             bench_writer(args.seconds, folder)
+        elif args.mode == "alternate":
+            os.environ.setdefault("JACK_NO_START_SERVER", "1")
+            bench_alternate(args.minutes, args.segment, folder)
         else:
             os.environ.setdefault("JACK_NO_START_SERVER", "1")
             bench_engine(args.minutes, args.baseline, folder)
