@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 DEFAULT_INTERVAL_S = 0.02
 #: Batches never come closer than this, even for a model with very short blocks: each batch
 #: makes the engine regenerate its look-ahead.
-MIN_INTERVAL_S = 0.02
+MIN_INTERVAL_S = 0.04
 
 
 def block_seconds(engine: Any) -> float:

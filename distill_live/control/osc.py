@@ -194,7 +194,7 @@ class OscServer:
         try:
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
             sock.bind((self.host, self._requested_port))
         except OSError as e:
             raise ControlError(
