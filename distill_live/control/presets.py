@@ -62,7 +62,7 @@ class Presets:
             f"{', '.join(self._by_name) or 'none'}"
         )
 
-    def apply(self, engine: EngineLike, key: str | int, source: str = "preset") -> Preset:
+    def apply(self, engine: EngineLike, key: str | int, source: str = "api") -> Preset:
         """Set every value of the preset on the engine (applied at the next block)."""
         preset = self.get(key)
         for name, value in preset.values.items():

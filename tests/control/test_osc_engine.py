@@ -109,3 +109,15 @@ def test_echo_and_get_with_engine(engine, control, osc_client, osc_listener) -> 
     assert osc_listener.wait_for("/distill/gain", timeout=10) == pytest.approx((-12.0,))
     c.send_message("/distill/get", "width")
     assert osc_listener.wait_for("/distill/width") == pytest.approx((0.25,))
+
+
+def test_preset_over_osc(engine, control, oscsend, osc_listener, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    presets = tmp_path / "presets.toml"
+    presets.write_text("[calm]\ntemperature = 0.7\ntop_k = 40\n")
+    h = control(osc_reply_port=osc_listener.port, presets=presets)
+    oscsend(h.osc.port, "/distill/preset", "s", "calm")
+    assert osc_listener.wait_for("/distill/done") == ("/distill/preset", "calm")
+    assert engine.get("temperature") == 0.7 and engine.get("top_k") == 40
+    oscsend(h.osc.port, "/distill/preset", "s", "loud")
+    addr, reason = osc_listener.wait_for("/distill/fail")
+    assert addr == "/distill/preset" and "no preset named 'loud'" in reason and "calm" in reason
