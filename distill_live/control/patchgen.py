@@ -269,7 +269,8 @@ def td_script() -> str:
     )
     return f'''"""Build a TouchDesigner network that plays distill_live over OSC.
 
-Run it in TouchDesigner's Textport (Alt+T), from the component you want the network in:
+Run it in TouchDesigner's Textport (Alt+T); it builds in the network shown in the current
+pane (or /project1):
 
     exec(open('/path/to/patches/touchdesigner/build_distill_network.py').read())
 
@@ -333,8 +334,8 @@ def send_command(address, *args):
     op("distill_out").sendOSC(address, args)
 
 
-if __name__ in ("__main__", "builtins") or "me" in globals():
-    build(me.parent() if "me" in globals() else op("/project1"))  # noqa: F821
+if "ui" in globals() and "op" in globals():  # inside TouchDesigner: build in the open network
+    build(ui.panes.current.owner if ui.panes.current is not None else op("/project1"))  # noqa: F821
 '''
 
 
