@@ -58,7 +58,7 @@ DEFAULT_LOOKAHEAD_MS = 250.0
 DEFAULT_CHUNK_FRAMES = 2
 #: Where a change may land at the earliest: play position + guard + the time regeneration
 #: takes (the worst of the last 50, x1.2, + 3 ms), at least this many ms.
-MIN_SAFETY_MS = 20.0
+MIN_SAFETY_MS = 40.0
 GUARD_MS = 6.0  # frames this close to the play position are never rewritten
 SOURCES = ("osc", "midi", "cli", "api", "automation")
 
@@ -523,10 +523,22 @@ class Engine:
             log.exception("generator thread failed")
 
     def _watchdog(self) -> None:
+        empty = 0
         while not self._stop.wait(0.1):
             try:
                 if self.output is not None:
                     self.output.check()
+                if self.ring is not None and int(self.ring.header[H.EMPTY]) != empty:
+                    now = int(self.ring.header[H.EMPTY])
+                    if self.output is not None:
+                        rtf = statistics.median(self._rtf) if self._rtf else 0.0
+                        self.output._report(
+                            f"the generator fell behind: {now - empty} empty callbacks at "
+                            f"{self.ring.read_pos / self.samplerate:.2f} s (buffer now "
+                            f"{1000 * self.ring.fill() / self.samplerate:.0f} ms, RTF {rtf:.2f}, "
+                            f"rollbacks {self._rollbacks}, late {self._late_rollbacks})"
+                        )
+                    empty = now
             except Exception as exc:  # keep watching whatever happens
                 log.warning("watchdog: %s", exc)
 

@@ -50,9 +50,10 @@ def test_play_has_no_underflows_and_changes_are_heard(rt_jack: Any, tiny_model: 
         from distill_live.model import build_model
 
         eng.switch_model(build_model(tiny=True), fade_s=0.3)  # equal-power crossfade
-        time.sleep(0.8)
-        assert eng.stream is not None and eng.stream.fade is None
-        assert eng.stream.model is eng.model
+        stream = eng.stream
+        assert stream is not None
+        assert _wait(lambda: stream.fade is None and stream.model is eng.model, 5)
+        time.sleep(0.3)
         st = eng.stats()
     assert st["callbacks"] > 500  # about 3.2 s at 5.3 ms per period
     assert st["empty_callbacks"] == 0, st
@@ -161,13 +162,18 @@ def test_play_without_any_output_says_so(tmp_path: Path) -> None:
     assert "cannot open audio output" in lines[0] and "Found:" in lines[0]
 
 
-def test_engine_survives_the_jack_server_going_away(tiny_model: Any, tmp_path: Path) -> None:
+def test_engine_survives_the_jack_server_going_away(
+    tiny_model: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Its own JACK server: stopped mid-stream (callbacks stop, the stream would hang), then
     started again under the same name. The watchdog kills the stuck audio process, retries
     until the server is back, and playback and recording carry on with the same generator."""
     from distill_live.jack_dummy import DummyJackServer
 
-    first = DummyJackServer()
+    first = DummyJackServer(set_env=False)
+    # this server only, even while it is gone (not the session's server)
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", first.name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
     first.start()
     second: DummyJackServer | None = None
     try:
@@ -181,7 +187,7 @@ def test_engine_survives_the_jack_server_going_away(tiny_model: Any, tmp_path: P
             assert any("stopped" in e for e in eng.stats()["audio_events"])
             time.sleep(1.5)  # no server: restarts fail and are retried
             assert eng.stats()["audio_status"] == "restarting"
-            second = DummyJackServer(name=first.name)
+            second = DummyJackServer(name=first.name, set_env=False)
             second.start()
             assert _wait(lambda: eng.stats()["audio_status"] == "running", 10)
             played = eng.stats()["frames_played"]
