@@ -1,8 +1,8 @@
 """The OSC server: one UDP socket, one receiving thread, messages handled in arrival order.
 
 Threading model: a single thread receives datagrams and handles them in order (no thread per
-packet, which would lose order). During a flood it pauses briefly every 32 datagrams, so it
-never holds the GIL for long against the engine's generator thread in the same process. Parameter changes go through a :class:`Coalescer`: the first
+packet, which would lose order). During a flood it pauses briefly after every few ms of
+work, so it never holds the GIL for long against the engine's generator thread. Parameter changes go through a :class:`Coalescer`: the first
 change after a quiet spell reaches the engine at once, later ones within the engine's block
 time are held and only the latest is applied, so a flood (TouchDesigner sends every channel
 every frame) costs at most one ``Engine.set`` per parameter per block. A command flushes the
@@ -119,9 +119,11 @@ STATUS_KEYS = ("underruns", "buffer_fill", "recording", "frames_played", "rtf", 
 _ADDR_TO_PARAM = {p.osc_address: p for p in PARAMS.values()}
 _NUMERIC_TAGS = frozenset("ifhd")
 _MAX_BATCH = 512
-#: Datagrams handled between short pauses during a flood (GIL fairness for the generator).
+#: During a flood, pause _YIELD_S after every _BUSY_S of work (GIL fairness for the engine's
+#: generator thread), checked every _SLICE datagrams.
 _SLICE = 32
-_YIELD_S = 0.0003
+_BUSY_S = 0.004
+_YIELD_S = 0.0005
 #: Address used in /distill/fail when a datagram could not be decoded at all.
 MALFORMED = "?"
 
@@ -286,6 +288,7 @@ class OscServer:
     def _receive_loop(self) -> None:
         sock = self._sock
         assert sock is not None
+        busy_since = done_at = time.monotonic()
         while not self._stop.is_set():
             try:
                 data, sender = sock.recvfrom(65536)
@@ -296,6 +299,8 @@ class OscServer:
                     return
                 continue
             now = time.monotonic()
+            if now - done_at > 0.001:
+                busy_since = now  # the thread was idle (waiting in recvfrom) before this
             batch = [(data, sender, now)]
             # Drain what is already waiting: a flood becomes one batch, coalesced below.
             sock.setblocking(False)
@@ -312,14 +317,16 @@ class OscServer:
                     with contextlib.suppress(OSError):
                         sock.settimeout(0.2)
             for i in range(0, len(batch), _SLICE):
-                if i:
-                    # A flood: pause briefly between slices so that this thread never holds
-                    # the GIL for long; the engine's generator thread shares this process.
+                if time.monotonic() - busy_since > _BUSY_S:
+                    # A flood: after a few ms of work, pause briefly so that this thread never
+                    # holds the GIL for long; the engine's generator shares this process.
                     time.sleep(_YIELD_S)
+                    busy_since = time.monotonic()
                 try:
                     self._handle_batch(batch[i : i + _SLICE])
                 except Exception:  # keep serving whatever a handler did
                     log.exception("OSC batch handling failed")
+            done_at = time.monotonic()
 
     def handle_datagram(self, data: bytes, sender: tuple[str, int] | None = None) -> None:
         """Handle one datagram synchronously (as the receiving thread would)."""
