@@ -224,3 +224,33 @@ def test_two_process_ddp_gloo(data_dir: Path, tmp_path: Path) -> None:
     assert header["training"]["codec_steps"] == 4
     assert "2 process(es)" in res.stderr
     json.dumps(header)
+
+
+def test_refine_changes_only_the_decoder(data_dir: Path, tmp_path: Path) -> None:
+    """--refine: adversarial steps move the decoder; encoder and codebooks stay frozen."""
+    common: dict[str, Any] = dict(
+        tiny=True, progress=False, threads=1, batch_size=2, crop_frames=8, prior_frames=16
+    )
+    ckpt = tmp_path / "f.ckpt"
+    train(data_dir, tmp_path / "a.distill", codec_steps=3, prior_steps=0, checkpoint=ckpt, **common)
+    before = torch.load(ckpt, weights_only=True)["codec"]
+    state = torch.load(ckpt, weights_only=True)
+    state["progress"]["stage"] = "refine"
+    torch.save(state, ckpt)
+    summary = train(
+        data_dir,
+        tmp_path / "b.distill",
+        codec_steps=3,
+        refine=True,
+        refine_steps=3,
+        prior_steps=0,
+        checkpoint=ckpt,
+        resume=True,
+        **common,
+    )
+    assert summary["refine_steps"] == 3
+    after = load_model(tmp_path / "b.distill").codec.state_dict()
+    for name, value in before.items():
+        if name.startswith(("encoder.", "quantizer.")):
+            torch.testing.assert_close(after[name], value, msg=name)
+    assert not torch.equal(after["decoder.head.weight"], before["decoder.head.weight"])
