@@ -123,6 +123,7 @@ _MAX_BATCH = 512
 #: generator thread), checked every _SLICE datagrams.
 _SLICE = 32
 _BUSY_S = 0.004
+_CYCLE_S = 0.002
 _YIELD_S = 0.0005
 #: Address used in /distill/fail when a datagram could not be decoded at all.
 MALFORMED = "?"
@@ -327,6 +328,12 @@ class OscServer:
                 except Exception:  # keep serving whatever a handler did
                     log.exception("OSC batch handling failed")
             done_at = time.monotonic()
+            # At most one batch per _CYCLE_S: a flood wakes this thread (and takes the GIL)
+            # a few hundred times a second instead of once per datagram; an isolated message
+            # is not delayed (the wait comes after it was handled).
+            rest = _CYCLE_S - (done_at - now)
+            if rest > 0:
+                time.sleep(rest)
 
     def handle_datagram(self, data: bytes, sender: tuple[str, int] | None = None) -> None:
         """Handle one datagram synchronously (as the receiving thread would)."""

@@ -152,3 +152,13 @@ def test_play_command_is_controlled_over_osc(
         _, err = proc.communicate(timeout=30)
         replies.close()
     assert proc.returncode in (0, -15, 130), err
+
+
+def test_switch_interval_lowered_while_control_runs_and_restored(fake_engine: FakeEngine) -> None:
+    before = sys.getswitchinterval()
+    h = start_control(fake_engine, control_args(osc_port=0, no_oscquery=True))
+    try:
+        assert sys.getswitchinterval() <= 0.001
+    finally:
+        h.close()
+    assert sys.getswitchinterval() == before
