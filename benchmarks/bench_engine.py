@@ -183,7 +183,8 @@ def bench_play(args: argparse.Namespace) -> None:
     print(
         f"empty-buffer callbacks {st['empty_callbacks']}, device underflows {st['underflows']} "
         f"(before the first frame: {st['preroll_underflows']}), callbacks {st['callbacks']}, "
-        f"worst callback gap {st['max_callback_gap_ms']:.2f} ms"
+        f"worst callback gap {st['max_callback_gap_ms']:.2f} ms, longest callback "
+        f"{st['max_callback_ms']:.3f} ms"
     )
     print(f"generator median RTF {st['rtf']:.3f}, audio restarts {st['audio_restarts']}")
     print(

@@ -44,6 +44,7 @@ def make_callback(ring: Ring) -> Any:
         if hdr[H.GAP_RESET]:
             hdr[H.GAP_RESET] = 0
             hdr[H.MAX_GAP_NS] = 0
+            hdr[H.MAX_CB_NS] = 0
         elif last and now - last > hdr[H.MAX_GAP_NS]:
             hdr[H.MAX_GAP_NS] = now - last
         hdr[H.LAST_CB_NS] = now
@@ -64,6 +65,9 @@ def make_callback(ring: Ring) -> Any:
             outdata.fill(0.0)
             if hdr[H.PRIMED]:
                 hdr[H.EMPTY] += 1
+        took = mono_ns() - now
+        if took > hdr[H.MAX_CB_NS]:
+            hdr[H.MAX_CB_NS] = took
 
     return callback
 

@@ -41,8 +41,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--stereo",
         choices=STEREO_MODES,
         default="mono",
-        help="mono; mid-side (side from an all-pass decorrelator, scaled by --width); "
-        "dual-seed (left and right from seeds seed and seed+1; twice the CPU)",
+        help="mono; mid-side (side = all-pass-decorrelated mid at half level x --width); "
+        "dual-seed (left and right from seeds seed and seed+1, sampled in one batched pass)",
     )
     parser.add_argument("--chunk-frames", type=int, default=None, help=argparse.SUPPRESS)
     add_param_arguments(parser)

@@ -372,6 +372,7 @@ class Engine:
             "preroll_underflows": int(hdr[H.PREROLL_UNDERFLOW]),
             "callbacks": int(hdr[H.CALLBACKS]),
             "max_callback_gap_ms": int(hdr[H.MAX_GAP_NS]) / 1e6,
+            "max_callback_ms": int(hdr[H.MAX_CB_NS]) / 1e6,
             "buffer_fill": fill,
             "buffer_ms": 1000 * fill / rate,
             "lookahead_ms": self.lookahead_ms,

@@ -48,6 +48,7 @@ class H:
     GAP_RESET = 12  # producer sets 1 to restart the worst-gap measurement
     PROCESS_STARTS = 13  # audio processes that opened a stream on this ring
     PREROLL_UNDERFLOW = 14  # underflows before the first frames were queued (silence anyway)
+    MAX_CB_NS = 15  # longest time one callback took
 
 
 HEADER = 16  # int64 slots (128 bytes, keeps the frames 16-byte aligned)
@@ -113,12 +114,16 @@ class Ring:
         """Drop the numpy views and unmap; the creator also unlinks the memory."""
         del self.header, self.data
         if self._shm is not None:
-            self._shm.close()
+            # another thread may still hold a view (a stats() call racing stop()): then the
+            # mapping goes with the process, the name is unlinked now all the same
+            with contextlib.suppress(BufferError):
+                self._shm.close()
             with contextlib.suppress(FileNotFoundError):
                 self._shm.unlink()
             self._shm = None
         if self._mmap is not None:
-            self._mmap.close()
+            with contextlib.suppress(BufferError):
+                self._mmap.close()
             self._mmap = None
 
     # ------------------------------------------------------------------ producer side
