@@ -16,6 +16,7 @@ frames of context on each side equals the same frames of a whole-sequence decode
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, NamedTuple
@@ -425,6 +426,19 @@ class Codec(nn.Module):
         self.quantizer = ResidualVQ(config)
         self.decoder = Decoder(config)
         self.decoder_context = self.decoder.context
+
+    def truncated(self, n_codebooks: int) -> Codec:
+        """A copy that keeps only the first ``n_codebooks`` codebooks (quantiser dropout
+        trains every such prefix to decode on its own)."""
+        if not 1 <= n_codebooks <= self.n_codebooks:
+            raise ValueError(f"n_codebooks must be in 1..{self.n_codebooks}, got {n_codebooks}")
+        cfg = dataclasses.replace(self.config, n_codebooks=n_codebooks)
+        state = self.state_dict()
+        for name in ("quantizer.embed", "quantizer.cluster_size", "quantizer.embed_sum"):
+            state[name] = state[name][:n_codebooks].clone()
+        new = Codec(cfg).to(self.quantizer.embed.device)
+        new.load_state_dict(state)
+        return new.train(self.training)
 
     def encode(self, audio: Tensor) -> Tensor:
         """Audio (B, T) float → codes (B, K, T // hop) long."""

@@ -87,6 +87,7 @@ class TrainOptions:
     prior_lr: float = 6e-4
     prior_overrides: dict[str, Any] = field(default_factory=dict)
     max_silence_frames: int = 2
+    prior_codebooks: int | None = None  # keep only the first N codebooks for the prior
     # reporting
     progress: bool = True
     validate_every_s: float = 300.0
@@ -714,7 +715,13 @@ def train(
             f"too little training audio in {str(data_dir)!r}: {data.seconds('train'):.1f} s "
             f"after holding out validation audio; add audio"
         )
-    prior_kw = dict(n_codebooks=codec_cfg.n_codebooks, codebook_size=codec_cfg.codebook_size)
+    k_prior = opts.prior_codebooks or codec_cfg.n_codebooks
+    if not 1 <= k_prior <= codec_cfg.n_codebooks:
+        raise ValueError(
+            f"--prior-codebooks must be between 1 and the codec's {codec_cfg.n_codebooks} "
+            f"codebooks, got {opts.prior_codebooks}"
+        )
+    prior_kw = dict(n_codebooks=k_prior, codebook_size=codec_cfg.codebook_size)
     prior_cfg = PriorConfig.tiny(**prior_kw) if opts.tiny else PriorConfig(**prior_kw)
     if opts.prior_overrides:
         prior_cfg = PriorConfig(**{**prior_cfg.__dict__, **opts.prior_overrides})
@@ -731,6 +738,7 @@ def train(
         "steps": {"codec": 0, "refine": 0, "prior": 0},
         "spent": {"codec": 0.0, "refine": 0.0, "prior": 0.0},
         "results": {},
+        "codec_truncated": False,
     }
     opt_states: dict[str, Any] = {}
     best: dict[str, Any] = {}
@@ -739,20 +747,27 @@ def train(
 
     if opts.resume:
         ck = _load_checkpoint(ckpt_path)
-        if ck["codec_config"] != codec_cfg.to_dict() or ck["prior_config"] != dict(
-            prior_cfg.__dict__
-        ):
+        # the prior's settings may change as long as its training has not started
+        prior_started = ck["progress"]["stage"] == "done" or ck["progress"]["steps"]["prior"] > 0
+        same_prior = ck["prior_config"] == dict(prior_cfg.__dict__)
+        if ck["codec_config"] != codec_cfg.to_dict() or (prior_started and not same_prior):
             raise ValueError(
                 f"checkpoint {str(ckpt_path)!r} was made with other model settings; "
                 "resume with the same options or train without --resume"
             )
+        if ck["progress"].get("codec_truncated"):
+            codec = codec.truncated(k_prior).to(device)
         codec.load_state_dict(ck["codec"])
-        prior.load_state_dict(ck["prior"])
+        if same_prior:
+            prior.load_state_dict(ck["prior"])
         if disc is not None and ck.get("disc"):
             disc.load_state_dict(ck["disc"])
         st = ck["progress"]
+        st.setdefault("codec_truncated", False)
         opt_states = ck.get("optimizers", {})
-        if ck.get("best_prior"):
+        if not same_prior:
+            opt_states.pop("prior", None)
+        if ck.get("best_prior") and same_prior:
             best = {"state": ck["best_prior"], **ck.get("best_meta", {})}
         _log(d, f"resuming at stage {st['stage']}, steps {st['steps']}")
 
@@ -839,6 +854,12 @@ def train(
         steps, seconds = budgets[stage]
         if stage == "refine" and not opts.refine:
             continue
+        if stage == "prior" and codec.n_codebooks > k_prior:
+            # quantiser dropout trained every prefix of the codebooks to decode on its own:
+            # keep the first k_prior, the ones that carry structure the prior can learn
+            codec = codec.truncated(k_prior).to(device)
+            st["codec_truncated"] = True
+            _log(d, f"keeping the first {k_prior} of {codec_cfg.n_codebooks} codebooks")
         st["stage"] = stage
         b = _Budget(steps, seconds, st["steps"][stage], st["spent"][stage])
         budget_ref.clear()
@@ -894,6 +915,8 @@ def train(
             ),
             "heldout_unigram_bits": results.get("prior", {}).get("unigram_bits"),
             "max_silence_frames": opts.max_silence_frames,
+            "codec_codebooks_trained": codec_cfg.n_codebooks,
+            "codebooks_kept": codec.n_codebooks,
             "world_size": d.world,
             "device": str(device),
             "torch": torch.__version__,
@@ -969,6 +992,14 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     m.add_argument("--prior-frames", type=int, default=256)
     m.add_argument("--prior-lr", type=float, default=6e-4)
     m.add_argument(
+        "--prior-codebooks",
+        type=int,
+        default=None,
+        metavar="N",
+        help="after the codec stages keep only its first N codebooks (all by default); the "
+        "prior and the saved model use N",
+    )
+    m.add_argument(
         "--max-silence-frames", type=int, default=2, help="longest silence kept in the prior's data"
     )
     m.add_argument(
@@ -1025,6 +1056,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         prior_frames=args.prior_frames,
         prior_lr=args.prior_lr,
         max_silence_frames=args.max_silence_frames,
+        prior_codebooks=args.prior_codebooks,
         codec_overrides=_overrides(args.codec, "--codec"),
         prior_overrides=_overrides(args.prior, "--prior"),
         codec_loss={k: float(v) for k, v in _overrides(args.codec_loss, "--codec-loss").items()},

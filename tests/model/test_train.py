@@ -254,3 +254,69 @@ def test_refine_changes_only_the_decoder(data_dir: Path, tmp_path: Path) -> None
         if name.startswith(("encoder.", "quantizer.")):
             torch.testing.assert_close(after[name], value, msg=name)
     assert not torch.equal(after["decoder.head.weight"], before["decoder.head.weight"])
+
+
+def test_prior_codebooks_keeps_a_prefix(data_dir: Path, tmp_path: Path) -> None:
+    """--prior-codebooks N: the prior and the saved model use the codec's first N codebooks;
+    a checkpoint whose prior has not started may be resumed with a different N."""
+    common: dict[str, Any] = dict(
+        tiny=True, progress=False, threads=1, batch_size=4, crop_frames=16, prior_frames=32
+    )
+    ckpt = tmp_path / "p.ckpt"
+    train(data_dir, tmp_path / "a.distill", codec_steps=3, prior_steps=0, checkpoint=ckpt, **common)
+    state = torch.load(ckpt, weights_only=True)
+    state["progress"]["stage"] = "prior"  # as if stopped as the prior stage began
+    torch.save(state, ckpt)
+    summary = train(
+        data_dir,
+        tmp_path / "b.distill",
+        codec_steps=3,
+        prior_steps=4,
+        prior_codebooks=1,
+        checkpoint=ckpt,
+        resume=True,
+        **common,
+    )
+    assert summary["codebooks_kept"] == 1 and summary["codec_codebooks_trained"] == 2
+    model = load_model(tmp_path / "b.distill")
+    assert model.n_codebooks == 1 and model.prior.config.n_codebooks == 1
+    torch.testing.assert_close(model.codec.quantizer.embed[0], state["codec"]["quantizer.embed"][0])
+    # the checkpoint now holds the truncated codec, and resuming it still works
+    again = train(
+        data_dir,
+        tmp_path / "c.distill",
+        codec_steps=3,
+        prior_steps=4,
+        prior_codebooks=1,
+        checkpoint=ckpt,
+        resume=True,
+        **common,
+    )
+    assert again["codebooks_kept"] == 1
+    with pytest.raises(ValueError, match="other model settings"):
+        train(
+            data_dir,
+            tmp_path / "d.distill",
+            codec_steps=3,
+            prior_steps=4,
+            prior_codebooks=2,
+            checkpoint=ckpt,
+            resume=True,
+            **common,
+        )
+
+
+def test_truncated_codec_decodes_like_a_prefix() -> None:
+    from distill_live.model.codec import Codec, CodecConfig
+
+    codec = Codec(CodecConfig.tiny()).eval()
+    with torch.no_grad():
+        codec.quantizer.embed.normal_()
+    short = codec.truncated(1)
+    codes = torch.randint(0, 16, (1, 2, 12))
+    with torch.inference_mode():
+        a = codec.decode(codec.codes_to_embeddings(codes[:, :1]))
+        b = short.decode(short.codes_to_embeddings(codes[:, :1]))
+    torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="n_codebooks"):
+        codec.truncated(3)
