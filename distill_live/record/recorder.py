@@ -228,6 +228,7 @@ class Recorder:
         self._end_utc: str | None = None
         self._final_doc: dict[str, Any] | None = None
         self._next_sidecar = 0.0
+        self._cost_factor = 50.0  # sidecar rewrites at most every 50x their cost
         self._ev_rendered: list[tuple[int, int, str]] = []  # (frame, arrival, JSON)
         self._ev_n = 0
         self._ev_unsorted = False
@@ -612,7 +613,7 @@ class Recorder:
             return
         write_sidecar(self._sidecar, self._sidecar_text())
         took = time.monotonic() - now
-        self._next_sidecar = now + max(self._sync_interval, 50 * took) - 0.001
+        self._next_sidecar = now + max(self._sync_interval, self._cost_factor * took) - 0.001
 
     def _finish(self, status: str, reason: str | None) -> None:
         self._accepting = False

@@ -224,3 +224,43 @@ def test_live_recording_at_other_rates(tmp_path: Path, samplerate: int, subtype:
     assert doc["audio"]["samplerate"] == samplerate and doc["audio"]["subtype"] == subtype
     assert doc["frames_written"] == info.frames and doc["status"] == "complete"
     assert np.abs(sf.read(str(path), dtype="float32")[0]).max() > 1e-4
+
+
+def test_play_command_records_into_a_folder(
+    jack_server: Any, tiny_model_file: Path, tmp_path: Path
+) -> None:
+    """`distill-live play --record FOLDER/ --subtype PCM_16`: a new session file per start,
+    named with the UTC time and seed; an existing file is refused with one line naming it."""
+    folder = tmp_path / "takes"
+    base = [sys.executable, "-m", "distill_live", "play", "--model", str(tiny_model_file)]
+    base += ["--no-ui", "--no-osc", "--no-oscquery", "--samplerate", "48000", "--seed", "7"]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run(
+        [*base, "--duration", "2", "--record", f"{folder}/", "--subtype", "PCM_16"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    [wav] = sorted(folder.glob("session_*_seed7.wav"))
+    info = sf.info(str(wav))
+    assert info.subtype == "PCM_16" and 1.0 * 48000 <= info.frames <= 2.2 * 48000
+    doc = read_sidecar(sidecar_path(wav))
+    assert doc["status"] == "complete" and doc["frames_written"] == info.frames
+    assert doc["seed"] == 7 and doc["params_at_start"]["seed"] == 7
+    assert doc["model"]["sha256"] == hashlib.sha256(tiny_model_file.read_bytes()).hexdigest()
+
+    taken = folder / "taken.wav"
+    taken.write_bytes(b"keep me")
+    done = subprocess.run(
+        [*base, "--duration", "1", "--record", str(taken)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode != 0
+    assert "taken.wav" in done.stderr and "already exists" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert taken.read_bytes() == b"keep me"
