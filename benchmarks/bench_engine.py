@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_engine.py rtf [--seconds 60] [--stereo mono]
     .venv/bin/python benchmarks/bench_engine.py play [--minutes 10] [--no-load] [--no-rt]
     .venv/bin/python benchmarks/bench_engine.py latency [--changes 60] [--via api|osc]
+    .venv/bin/python benchmarks/bench_engine.py seams [--seconds 30]
     .venv/bin/python benchmarks/bench_engine.py startup [--runs 3]
 
 Model: the shipped default model if there is one, else an untrained default-size
@@ -26,6 +27,10 @@ reports the output frame where the change takes effect (its listener); the audio
 stamps each callback with ``time.monotonic_ns()`` and advances the ring's read position, so
 the latency is the start of the callback that hands that frame to JACK minus t0. (JACK's
 own output latency, one period here, comes on top.) Prints p50, p95, max.
+
+``seams``: renders 30 s four ways (as shipped, without crossfade, without decoder context,
+without both) and prints the Kolmogorov-Smirnov p-values of the boundary statistics of
+:mod:`distill_live.engine.seams` (small: the chunk boundaries can be told from the rest).
 
 ``startup``: runs ``distill-live play`` as a new process and times from its start to the
 "playing on" line, which it prints once the first callback has taken audio from the ring.
@@ -282,6 +287,28 @@ def bench_latency(args: argparse.Namespace) -> None:
     )
 
 
+# ---------------------------------------------------------------------------------- seams
+def bench_seams(args: argparse.Namespace) -> None:
+    from distill_live.engine.post import Limiter
+    from distill_live.engine.render import render_frames
+    from distill_live.engine.seams import seam_p_values
+
+    model, what = _model(args.model)
+    print(f"model: {what}; {args.seconds:g} s per render, KS p-values (small = seams visible)")
+    chunk = 2 * model.hop
+    delay = Limiter(1, 48000).delay
+    n = int(args.seconds * 48000)
+    for label, kw in [
+        ("engine as shipped (context + crossfade)", {}),
+        ("no crossfade", {"crossfade": 0}),
+        ("no decoder context", {"context_frames": 0}),
+        ("neither (plain chunked decoding)", {"context_frames": 0, "crossfade": 0}),
+    ]:
+        x = render_frames(model, n, channels=1, **kw)[:, 0]
+        p = seam_p_values(x, chunk, delay)
+        print(f"  {label:42s} " + "  ".join(f"{k} {v:.2g}" for k, v in p.items()))
+
+
 # -------------------------------------------------------------------------------- startup
 def bench_startup(args: argparse.Namespace) -> None:
     from distill_live.model import DEFAULT_MODEL_PATH, build_model, save_model
@@ -349,13 +376,20 @@ def main(argv: list[str] | None = None) -> int:
         else:
             p.add_argument("--changes", type=int, default=60)
             p.add_argument("--via", choices=("api", "osc"), default="api")
+    p = sub.add_parser("seams")
+    p.add_argument("--seconds", type=float, default=30.0)
     p = sub.add_parser("startup")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--no-rt", action="store_true")
     args = ap.parse_args(argv)
-    {"rtf": bench_rtf, "play": bench_play, "latency": bench_latency, "startup": bench_startup}[
-        args.what
-    ](args)
+    commands = {
+        "rtf": bench_rtf,
+        "play": bench_play,
+        "latency": bench_latency,
+        "seams": bench_seams,
+        "startup": bench_startup,
+    }
+    commands[args.what](args)
     return 0
 
 

@@ -23,39 +23,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scipy.stats import ks_2samp
 
 from distill_live.engine.post import Limiter
 from distill_live.engine.render import render_frames
+from distill_live.engine.seams import seam_p_values as _p_values
 
 SECONDS = 30
-
-
-def _p_values(x: np.ndarray, chunk: int, offset: int) -> dict[str, float]:
-    x = x.astype(np.float64)
-    d = np.abs(np.diff(x))
-    n = (len(x) - 2 * chunk) // chunk
-    b = offset + chunk * np.arange(2, n)
-    o = b + chunk // 2
-
-    def step(pos: np.ndarray) -> np.ndarray:
-        loc = np.array([np.sqrt(np.mean(d[p - 128 : p + 128] ** 2)) for p in pos])
-        return d[pos - 1] / (loc + 1e-12)
-
-    def level(pos: np.ndarray) -> np.ndarray:
-        near = np.array([np.sqrt(np.mean(x[p - 16 : p + 16] ** 2)) for p in pos])
-        wide = np.array([np.sqrt(np.mean(x[p - 256 : p + 256] ** 2)) for p in pos])
-        return np.log((near + 1e-12) / (wide + 1e-12))
-
-    def flux(pos: np.ndarray, m: int = 64) -> np.ndarray:
-        w = np.hanning(m)
-        a = np.abs(np.fft.rfft(np.stack([w * x[p - m : p] for p in pos]), axis=1))
-        c = np.abs(np.fft.rfft(np.stack([w * x[p : p + m] for p in pos]), axis=1))
-        return np.linalg.norm(c - a, axis=1) / (
-            np.linalg.norm(a, axis=1) + np.linalg.norm(c, axis=1) + 1e-12
-        )
-
-    return {f.__name__: float(ks_2samp(f(b), f(o)).pvalue) for f in (step, level, flux)}
 
 
 def _render(model: Any, **kw: Any) -> np.ndarray:
