@@ -107,13 +107,13 @@ def add_play_arguments(parser: argparse.ArgumentParser) -> None:
 def _status_line(st: dict[str, Any]) -> str:
     p = st["params"]
     rtf = "—" if st["rtf"] is None else f"{st['rtf']:.2f}"
-    rec = "off" if st["recording"] is None else f"REC {Path(st['recording']).name}"
-    audio = "" if st["audio_status"] == "running" else f" [{st['audio_status']}]"
+    rec = "rec off" if st["recording"] is None else f"REC {Path(st['recording']).name}"
+    audio = "" if st["audio_status"] == "running" else f" [audio {st['audio_status']}]"
     return (
-        f"temp {p['temperature']:.2f} top-k {p['top_k']} top-p {p['top_p']:.2f} "
-        f"seed {p['seed']} gain {p['gain']:+.1f} dB width {p['width']:.2f} | "
-        f"level {st['level_db']:6.1f} dBFS | buffer {st['buffer_ms']:4.0f} ms | "
-        f"underruns {st['underruns']} xruns {st['underflows']} | RTF {rtf} | {rec}{audio}"
+        f"T {p['temperature']:.2f} k {p['top_k']} p {p['top_p']:.2f} seed {p['seed']} "
+        f"gain {p['gain']:+.1f} w {p['width']:.2f} | {st['level_db']:5.1f} dBFS | "
+        f"buf {st['buffer_ms']:3.0f} ms | underruns {st['underruns']} xruns {st['underflows']} "
+        f"| RTF {rtf} | {rec}{audio}"
     )
 
 
