@@ -203,3 +203,33 @@ def test_engine_survives_the_jack_server_going_away(
     assert path is not None
     data, _ = sf.read(path, dtype="float32")
     assert data.shape[0] > 36000  # before and after the outage
+
+
+def test_engine_resamples_for_a_44k1_server(
+    tiny_model: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distill_live.errors import DeviceError
+    from distill_live.jack_dummy import DummyJackServer
+
+    srv = DummyJackServer(samplerate=44100, set_env=False)
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", srv.name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    srv.start()
+    try:
+        with pytest.raises(DeviceError, match="cannot open audio output"):
+            Engine(tiny_model, samplerate=48000).start()  # the server runs at 44.1 kHz
+        with Engine(tiny_model) as eng:
+            assert eng.samplerate == 44100
+            path = eng.record_start(tmp_path / "r.wav", subtype="FLOAT")
+            origin = eng._rec_origin
+            time.sleep(1.5)
+            eng.record_stop()
+            st = eng.stats()
+    finally:
+        srv.stop()
+    assert st["empty_callbacks"] == 0
+    data, rate = sf.read(path, dtype="float32")
+    assert rate == 44100 and data.shape[0] > 44100
+    # what was played is the same deterministic stream as an offline render at 44.1 kHz
+    ref = render_frames(tiny_model, origin + data.shape[0], samplerate=44100, channels=2)
+    assert np.array_equal(data, ref[origin:])
