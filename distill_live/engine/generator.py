@@ -209,11 +209,13 @@ class Generator:
         # chunk through the crossfade. Deterministic, so live and render agree.
         self._fast_next = True
 
-    def set_sampling(self, sampling: SamplingParams) -> None:
+    def set_sampling(self, sampling: SamplingParams, reseed: bool | None = None) -> None:
         """New sampling parameters for codes sampled from now on. Call right after
-        :meth:`rollback_codes` (at a boundary with nothing sampled beyond it): a new seed
-        restarts the random streams there, and the snapshot at that boundary is renewed."""
-        reseed = sampling.seed != self.sampling.seed
+        :meth:`rollback_codes` (at a boundary with nothing sampled beyond it). ``reseed``
+        (default: when the seed changed) restarts the random streams there; the snapshot at
+        that boundary is renewed."""
+        if reseed is None:
+            reseed = sampling.seed != self.sampling.seed
         self.sampling = sampling
         if reseed:
             self._reseed()

@@ -170,11 +170,12 @@ class Stream:
         ``not_before`` (and not before an earlier change). Returns ``(out_frame, applied)``
         where ``out_frame`` is the boundary (the caller must replace queued frames from there
         with what :meth:`produce` returns next), or ``None`` if that boundary has not been
-        reached yet (call again later). Changes to the current value are dropped."""
+        reached yet (call again later). Changes to the current value are dropped, except
+        ``seed``: setting it, even to the same value, restarts the random stream."""
         new = self.params
         effective: list[Change] = []
         for ch in changes:
-            if new[ch.param] != ch.value:
+            if new[ch.param] != ch.value or ch.param == "seed":
                 new = new.replace(**{ch.param: ch.value})
                 effective.append(ch)
         target = max(not_before, self._floor)
@@ -193,7 +194,8 @@ class Stream:
                     break
         if sampling_changed:
             self.gen.rollback_codes(frame)
-            self.gen.set_sampling(_sampling(new))
+            reseed = any(ch.param == "seed" for ch in effective)
+            self.gen.set_sampling(_sampling(new), reseed=reseed)
         else:
             self.gen.rollback_emission(frame)
         if frame in self._snaps:

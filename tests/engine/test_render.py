@@ -181,3 +181,21 @@ def test_render_command_batch(tmp_path: Path) -> None:
     # never overwritten without --force
     assert main(argv) == 2
     assert main([*argv, "--force"]) == 0
+
+
+def test_setting_the_same_seed_again_restarts_the_random_stream(tiny_model: Any) -> None:
+    plain = render_frames(tiny_model, 48000)
+    again = render_frames(
+        tiny_model,
+        48000,
+        automation=parse_automation([{"time_s": 0.5, "param": "seed", "value": 0}]),
+    )
+    cut = 24000
+    assert np.array_equal(plain[:cut], again[:cut])
+    assert not np.allclose(plain[cut + 2048 :], again[cut + 2048 :])
+    same_temp = render_frames(
+        tiny_model,
+        48000,
+        automation=parse_automation([{"time_s": 0.5, "param": "temperature", "value": 1.0}]),
+    )
+    assert np.array_equal(plain, same_temp)  # setting another parameter to its value: no-op
