@@ -307,6 +307,30 @@ def bench_seams(args: argparse.Namespace) -> None:
         x = render_frames(model, n, channels=1, **kw)[:, 0]
         p = seam_p_values(x, chunk, delay)
         print(f"  {label:42s} " + "  ".join(f"{k} {v:.2g}" for k, v in p.items()))
+    from distill_live.engine.render import parse_automation
+    from distill_live.engine.seams import seam_p_values_at
+
+    n_changes = int(args.seconds * 4) - 2
+    auto = parse_automation(
+        [{"time_s": 0.25 * i + 0.1, "param": "seed", "value": i + 1} for i in range(n_changes)]
+    )
+
+    def frames_sink(into: list[int]) -> Any:
+        return lambda c: into.append(c.frame)
+
+    print(f"joins after {n_changes} seed changes (codes differ across the join):")
+    for label, kw in [("with crossfade", {}), ("no crossfade", {"crossfade": 0})]:
+        frames: list[int] = []
+        x = render_frames(
+            model,
+            n,
+            channels=1,
+            automation=auto,
+            on_change=frames_sink(frames),
+            **kw,
+        )[:, 0]
+        p = seam_p_values_at(x, np.array(frames) + delay, model.hop)
+        print(f"  {label:42s} " + "  ".join(f"{k} {v:.2g}" for k, v in p.items()))
 
 
 # -------------------------------------------------------------------------------- startup

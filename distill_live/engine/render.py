@@ -88,6 +88,7 @@ def drive(
     safety_ms: float = 30.0,
     context_frames: int | None = None,
     crossfade: int | None = None,
+    fast_context: int | None = 2,
     on_change: Callable[[AppliedChange], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
@@ -108,6 +109,7 @@ def drive(
         chunk_frames=chunk_frames,
         context_frames=context_frames,
         crossfade=crossfade,
+        fast_context=fast_context,
     )
     events = [
         (int(round(e.time_s * samplerate)), Change(e.param, e.value, "automation"))

@@ -21,17 +21,24 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import ks_2samp
 
-__all__ = ["seam_p_values"]
+__all__ = ["seam_p_values", "seam_p_values_at"]
 
 
 def seam_p_values(x: np.ndarray, chunk: int, offset: int) -> dict[str, float]:
     """``{"step": p, "level": p, "flux": p}`` for mono ``x`` with boundaries every ``chunk``
-    samples starting at ``offset``."""
-    x = x.astype(np.float64)
-    d = np.abs(np.diff(x))
+    samples starting at ``offset`` (controls half a chunk later)."""
     n = (len(x) - 2 * chunk) // chunk
     b = offset + chunk * np.arange(2, n)
-    o = b + chunk // 2
+    return seam_p_values_at(x, b, chunk // 2)
+
+
+def seam_p_values_at(x: np.ndarray, boundaries: np.ndarray, shift: int) -> dict[str, float]:
+    """The same statistics at given ``boundaries`` against controls ``shift`` samples later."""
+    x = x.astype(np.float64)
+    d = np.abs(np.diff(x))
+    b = np.asarray(boundaries, dtype=np.int64)
+    b = b[(b >= 512) & (b + shift + 512 < len(x))]
+    o = b + shift
 
     def step(pos: np.ndarray) -> np.ndarray:
         loc = np.array([np.sqrt(np.mean(d[p - 128 : p + 128] ** 2)) for p in pos])

@@ -107,6 +107,7 @@ class Stream:
         chunk_frames: int = 2,
         context_frames: int | None = None,
         crossfade: int | None = None,
+        fast_context: int | None = 2,
     ) -> None:
         self.params = params or ParamValues()
         self.stereo = stereo
@@ -115,7 +116,10 @@ class Stream:
         self.channels = int(channels)
         self.model = model
         self._gen_kw: dict[str, Any] = dict(
-            chunk_frames=chunk_frames, context_frames=context_frames, crossfade=crossfade
+            chunk_frames=chunk_frames,
+            context_frames=context_frames,
+            crossfade=crossfade,
+            fast_context=fast_context,
         )
         self.gen = Generator(model, _sampling(self.params), self.n_streams, **self._gen_kw)
         self.model_rate = int(model.sample_rate)

@@ -27,6 +27,7 @@ import pytest
 from distill_live.engine.post import Limiter
 from distill_live.engine.render import render_frames
 from distill_live.engine.seams import seam_p_values as _p_values
+from distill_live.engine.seams import seam_p_values_at
 
 SECONDS = 30
 
@@ -49,3 +50,49 @@ def test_seams_are_not_detectable(tiny_model: Any) -> None:
     # context is what makes windowed decoding exact, the fade smooths what is left
     fade_only = _p_values(_render(tiny_model, context_frames=0), chunk, delay)
     assert fade_only["level"] < 1e-3, fade_only
+
+
+def _trained_model() -> Any:
+    """The shipped default model (a trained decoder has the structure that clicks reveal);
+    DISTILL_LIVE_TEST_MODEL may name another trained model file."""
+    import os
+
+    from distill_live.model import DEFAULT_MODEL_PATH, load_model
+
+    path = os.environ.get("DISTILL_LIVE_TEST_MODEL") or DEFAULT_MODEL_PATH
+    if not os.path.isfile(path):
+        pytest.skip(f"needs a trained model: {path} is not there (yet)")
+    return load_model(path)
+
+
+@pytest.mark.slow
+def test_joins_after_control_changes_need_the_crossfade() -> None:
+    """Where a change replaces the codes, the chunk before the join was decoded with the old
+    future and the chunk after it with the new one: the decodes differ there, and only the
+    linear crossfade hides the join. 60 seed changes in 15 s of a trained model: with the
+    crossfade the joins cannot be told from the control positions; without it they click."""
+    from distill_live.engine.render import parse_automation
+
+    model = _trained_model()
+    auto = parse_automation(
+        [{"time_s": 0.25 * i + 0.1, "param": "seed", "value": i + 1} for i in range(58)]
+    )
+    delay = Limiter(1, 48000).delay
+
+    def joins(**kw: Any) -> dict[str, float]:
+        frames: list[int] = []
+        x = render_frames(
+            model,
+            48000 * 15,
+            channels=1,
+            automation=auto,
+            on_change=lambda c: frames.append(c.frame),
+            **kw,
+        )[:, 0]
+        b = np.array(frames) + delay
+        return seam_p_values_at(x, b, model.hop)
+
+    good = joins()
+    assert min(good.values()) > 0.01, good
+    bad = joins(crossfade=0)
+    assert bad["step"] < 1e-4, bad
