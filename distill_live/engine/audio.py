@@ -162,6 +162,7 @@ def audio_main(config: dict[str, Any]) -> int:
             "ok": True,
             "samplerate": stream.samplerate,
             "device": info["name"],
+            "index": info.get("index"),
             "latency": stream.latency,
             "blocksize": stream.blocksize,
             "priority": priority,

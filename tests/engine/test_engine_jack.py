@@ -233,3 +233,18 @@ def test_engine_resamples_for_a_44k1_server(
     # what was played is the same deterministic stream as an offline render at 44.1 kHz
     ref = render_frames(tiny_model, origin + data.shape[0], samplerate=44100, channels=2)
     assert np.array_equal(data, ref[origin:])
+
+
+def test_device_by_name_substring_or_index(rt_jack: Any, tiny_model: Any) -> None:
+    from distill_live.errors import DeviceError
+
+    with Engine(tiny_model, device="system", lookahead_ms=100) as eng:
+        assert eng.stats()["device"] == "system"
+        index = eng.output.info["index"]
+    assert isinstance(index, int)
+    with Engine(tiny_model, device=index, lookahead_ms=100) as eng:
+        assert eng.stats()["device"] == "system"
+    with pytest.raises(DeviceError, match=r"cannot open audio output no-such-card.*Found: \d+: "):
+        Engine(tiny_model, device="no-such-card").start()
+    with pytest.raises(DeviceError, match="Found:"):
+        Engine(tiny_model, device=999).start()
