@@ -89,7 +89,7 @@ class Generator:
         # all streams share one prior state (batch = n_streams) and one pass per frame,
         # each row with its own random generator (seed, seed + 1, ...)
         self.states = [self.prior.initial_state(batch=n_streams)]
-        k = int(model.n_codebooks) if hasattr(model, "n_codebooks") else self.codec.n_codebooks
+        k = int(self.prior.config.n_codebooks)  # what the prior samples (the codec decodes it)
         self.codes = torch.zeros((n_streams, k, 0), dtype=torch.long)  # (S, K, N)
         self.codes_start = 0  # frame index of self.codes[..., 0]
         self.emitted = 0  # E: frames decoded and handed out (a chunk boundary)
