@@ -36,6 +36,7 @@ class DummyJackServer:
         name: str | None = None,
         ready_timeout: float = 15.0,
         set_env: bool = True,
+        realtime_priority: int | None = 70,
     ) -> None:
         self.samplerate = samplerate
         self.period = period
@@ -43,6 +44,7 @@ class DummyJackServer:
         self.name = name or f"dl{uuid.uuid4().hex[:8]}"
         self.ready_timeout = ready_timeout
         self.set_env = set_env
+        self.realtime_priority = realtime_priority
         self.proc: subprocess.Popen[bytes] | None = None
         self._saved_env: dict[str, str | None] = {}
 
@@ -95,11 +97,26 @@ class DummyJackServer:
         else:
             self.stop()
             raise DeviceError(f"jackd server {self.name!r} was not ready in {self.ready_timeout} s")
+        self._raise_priority()
         if self.set_env:
             for key, value in self.env.items():
                 self._saved_env[key] = os.environ.get(key)
                 os.environ[key] = value
         return self
+
+    def _raise_priority(self) -> None:
+        """Give every thread of the server SCHED_FIFO priority, as a JACK server on a music
+        machine has, where allowed (root, or an rtprio limit). A non-realtime dummy server
+        misses its own deadlines on a loaded machine, and PortAudio reports each miss as an
+        output underflow to every client. Silently stays non-realtime where not allowed."""
+        chrt = shutil.which("chrt")
+        if self.realtime_priority is None or chrt is None or self.proc is None:
+            return
+        subprocess.run(
+            [chrt, "-a", "-f", "-p", str(self.realtime_priority), str(self.proc.pid)],
+            capture_output=True,
+            check=False,
+        )
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
