@@ -2,22 +2,24 @@
 # Reproduce the shipped default model, distill_live/model/default/default.distill.
 #
 # Data: Debian's sonic-pi-samples package (/usr/share/sonic-pi/samples, 165 FLAC one-shots,
-# about 5.4 minutes, CC0). Budget: 50 minutes of wall-clock time on the CPU (2 cores here);
-# the whole command, loading and saving included, stays under an hour.
+# about 5.4 minutes, CC0). Budget: 50 minutes of wall-clock time on the CPU (2 cores here),
+# 38 for the codec and 12 for the prior; the whole command stays under an hour.
 #
 #   sudo apt-get install sonic-pi-samples
-#   scripts/make_default_model.sh            # writes distill_live/model/default/default.distill
-#   scripts/make_default_model.sh OUT.distill
+#   scripts/make_default_model.sh                      # → distill_live/model/default/default.distill
+#   scripts/make_default_model.sh OUT.distill [more train flags, e.g. --resume]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-/usr/share/sonic-pi/samples}
 OUT=${1:-distill_live/model/default/default.distill}
+shift || true
 PY=${PYTHON:-.venv/bin/python}
 mkdir -p scratch
 exec "$PY" -m distill_live train "$DATA" \
   --out "$OUT" \
   --minutes 50 --codec-share 0.76 --batch-size 8 \
-  --prior d_model=160 \
+  --prior-codebooks 3 --prior d_model=160 \
   --half \
   --seed 0 --threads 2 \
-  --checkpoint scratch/default.ckpt
+  --checkpoint scratch/default.ckpt \
+  "$@"
