@@ -55,6 +55,9 @@ def _fmt(ts: list[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--model", default=None, help="a .distill file or 'default'")
+    ap.add_argument(
+        "--untrained", action="store_true", help="an untrained model of the default configs"
+    )
     ap.add_argument("--runs", type=int, default=9)
     ap.add_argument("--seconds", type=float, default=1.0, help="audio per run (default 1)")
     args = ap.parse_args(argv)
@@ -63,13 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.model is not None:
         model = load_model(args.model)
         what = str(model.path)
-    elif DEFAULT_MODEL_PATH.is_file():
+    elif DEFAULT_MODEL_PATH.is_file() and not args.untrained:
         model = load_model("default")
         what = f"default model {model.path}"
     else:
         torch.manual_seed(0)
         model = build_model()
-        what = "untrained model with the default configs (no default model shipped yet)"
+        what = "untrained model with the default configs"
     model.eval()
     prior, codec = model.prior, model.codec
     n = math.ceil(args.seconds * model.frame_rate)
