@@ -436,6 +436,25 @@ def _fmt_seconds(s: Any) -> str:
     return f"{s / 60:.1f} min" if s >= 120 else f"{s:.1f} s"
 
 
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.4g}")
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_round(v) for v in value]
+    return value
+
+
+def _short(value: Any) -> str:
+    """A header value for the table: floats to 4 digits, long lists as a count."""
+    if isinstance(value, list) and len(value) > 8:
+        return f"{len(value)} items (see --json)"
+    if isinstance(value, (dict, list)):
+        return json.dumps(_round(value))
+    return str(_round(value))
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     info = info_dict(args.model)
     if args.json:
@@ -478,19 +497,15 @@ def cmd_info(args: argparse.Namespace) -> int:
     if not training:
         rows.append(("training", "none recorded (untrained?)"))
     for key, value in training.items():
+        if key == "options":
+            continue  # every training option: see --json
         if key == "metrics" and isinstance(value, dict):
             for mk, mv in value.items():
-                text = f"{mv:.4g}" if isinstance(mv, float) else str(mv)
-                rows.append((f"metric {mk}", text))
-        elif "seconds" in key or key.endswith("_s"):
+                rows.append((f"metric {mk}", _short(mv)))
+        elif isinstance(value, (int, float)) and ("seconds" in key or key.endswith("_s")):
             rows.append((key.replace("_", " "), _fmt_seconds(value)))
         else:
-            rows.append(
-                (
-                    key.replace("_", " "),
-                    json.dumps(value) if isinstance(value, (dict, list)) else str(value),
-                )
-            )
+            rows.append((key.replace("_", " "), _short(value)))
     for k, v in rows:
         table.add_row(k, v)
     Console().print(table)
