@@ -13,7 +13,7 @@ dropped, and the offline throughput of each subtype (blocking mode, as ``render`
 (``--minutes`` per state, ``--segment`` seconds each), so load from other processes falls on
 both alike; prints underruns per segment and per state.
 
-``engine``: the real Engine (untrained tiny model) playing into a JACK dummy server (started
+``engine``: the real Engine (``--model``: the shipped default model unless told otherwise) playing into a JACK dummy server (started
 here) with recording on for ``--minutes``; prints underruns during the take, frames recorded
 against frames played, dropped blocks. ``--baseline`` first plays the same time without
 recording, so the difference is what recording adds.
@@ -181,12 +181,18 @@ def _engine_run(
     return out
 
 
-def bench_alternate(minutes: float, segment_s: float, folder: Path) -> None:
+def _model(spec: str) -> Any:
+    """``default`` (the shipped model), ``tiny`` (untrained, fast) or a model file path."""
+    from distill_live.model import build_model, load_model
+
+    return build_model(tiny=True) if spec == "tiny" else load_model(spec)
+
+
+def bench_alternate(minutes: float, segment_s: float, folder: Path, model_spec: str) -> None:
     """One engine session; segments alternate without / with recording (a new file each),
     so changing machine load affects both alike."""
     from distill_live.engine import Engine
     from distill_live.jack_dummy import DummyJackServer
-    from distill_live.model import build_model
     from distill_live.params import ParamValues
 
     n = max(1, int(round(minutes * 60 / segment_s)))
@@ -195,7 +201,7 @@ def bench_alternate(minutes: float, segment_s: float, folder: Path) -> None:
     per: dict[str, list[int]] = {"off": [], "on": []}
     with (
         DummyJackServer(samplerate=48000, period=256),
-        Engine(build_model(tiny=True), params=ParamValues(seed=1), samplerate=48000) as eng,
+        Engine(_model(model_spec), params=ParamValues(seed=1), samplerate=48000) as eng,
     ):
         time.sleep(3.0)
         for i in range(2 * n):
@@ -229,13 +235,12 @@ def bench_alternate(minutes: float, segment_s: float, folder: Path) -> None:
     )
 
 
-def bench_engine(minutes: float, baseline: bool, folder: Path) -> None:
+def bench_engine(minutes: float, baseline: bool, folder: Path, model_spec: str) -> None:
     from distill_live.engine import Engine
     from distill_live.jack_dummy import DummyJackServer
-    from distill_live.model import build_model
     from distill_live.params import ParamValues
 
-    model = build_model(tiny=True)
+    model = _model(model_spec)
     with DummyJackServer(samplerate=48000, period=256):
         if baseline:
             print(f"baseline: {minutes:g} min without recording", flush=True)
@@ -273,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument(
             "--folder", type=Path, default=None, help="where to write (default: a temp dir)"
         )
+        p.add_argument("--model", default="default", help="'default', 'tiny' or a model path")
     args = ap.parse_args(argv)
     # SIGTERM: leave through the context managers (stops the engine and its JACK server).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -283,10 +289,10 @@ def main(argv: list[str] | None = None) -> int:
             bench_writer(args.seconds, folder)
         elif args.mode == "alternate":
             os.environ.setdefault("JACK_NO_START_SERVER", "1")
-            bench_alternate(args.minutes, args.segment, folder)
+            bench_alternate(args.minutes, args.segment, folder, args.model)
         else:
             os.environ.setdefault("JACK_NO_START_SERVER", "1")
-            bench_engine(args.minutes, args.baseline, folder)
+            bench_engine(args.minutes, args.baseline, folder, args.model)
     return 0
 
 
