@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Engine", "AppliedChange", "render"]
+__all__ = ["Engine", "AppliedChange", "RecordDefaults", "render"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Engine", "AppliedChange"):
+    if name in ("Engine", "AppliedChange", "RecordDefaults"):
         from . import engine
 
         return getattr(engine, name)

@@ -155,10 +155,9 @@ def cmd_play(args: argparse.Namespace) -> int:
             start_control = None  # type: ignore[assignment]
         if start_control is not None:
             control = start_control(engine, args)
+        _set_record_defaults(engine, args)
         if getattr(args, "record", None):
-            from ..record.commands import recorder_options
-
-            path = engine.record_start(args.record, **recorder_options(args))
+            path = engine.record_start(args.record)
             print(f"recording to {path}", file=sys.stderr)
         _play_loop(engine, args, t0)
     except KeyboardInterrupt:
@@ -181,6 +180,20 @@ def cmd_play(args: argparse.Namespace) -> int:
         if st["error"]:
             raise DeviceError(f"the generator stopped: {st['error']}")
     return 0
+
+
+def _set_record_defaults(engine: Any, args: argparse.Namespace) -> None:
+    """Starts without a path (OSC, MIDI button, the `r` key) record like --record asked: into
+    its folder (a file's folder, with automatic names) with its subtype, container, split."""
+    try:
+        from ..record.commands import recorder_options
+    except ImportError:  # pragma: no cover - recording not in this build
+        return
+    from .engine import RecordDefaults
+
+    engine.record_defaults = RecordDefaults.for_target(
+        getattr(args, "record", None), **recorder_options(args)
+    )
 
 
 def _play_loop(engine: Any, args: argparse.Namespace, t0: float) -> None:

@@ -28,6 +28,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -42,6 +43,7 @@ from .stream import AppliedChange, Change, FrameQueue, Stream
 __all__ = [
     "Engine",
     "AppliedChange",
+    "RecordDefaults",
     "DEFAULT_LOOKAHEAD_MS",
     "DEFAULT_CHUNK_FRAMES",
     "SOURCES",
@@ -82,6 +84,44 @@ def resolve_model(model: Any) -> Any:
         if not hasattr(model, attr):
             raise TypeError(f"model must be a DistillModel or a path, got {type(model).__name__}")
     return model
+
+
+@dataclass(frozen=True)
+class RecordDefaults:
+    """What ``record_start()`` uses for what it is not given (``play`` fills it from
+    ``--record``, ``--subtype``, ``--record-container`` and ``--record-split-mb``), so that
+    OSC ``/distill/record/start`` without a path, the MIDI record button and the terminal UI
+    key record like the command line asked.
+
+    ``folder``: where starts without a path make a new ``session_..._seed{seed}.wav``.
+    ``split_bytes``: part size limit (None: just under 4 GiB for wav, no split for rf64/w64).
+    """
+
+    folder: str = "recordings/"
+    subtype: str = "PCM_24"
+    container: str = "wav"
+    split_bytes: int | None = None
+
+    @classmethod
+    def for_target(
+        cls,
+        target: str | os.PathLike[str] | None,
+        subtype: str = "PCM_24",
+        container: str = "wav",
+        split_bytes: int | None = None,
+    ) -> RecordDefaults:
+        """Defaults for ``--record target``: a folder is used as is; a file name gives its
+        folder (later starts there get automatic names); None gives ./recordings/."""
+        if target is None:
+            folder = cls.folder
+        else:
+            text = os.fspath(target)
+            p = Path(text).expanduser()
+            if p.is_dir() or text.endswith(("/", os.sep)):
+                folder = os.path.join(str(p), "")
+            else:
+                folder = os.path.join(str(p.parent), "")
+        return cls(folder, subtype, container, split_bytes)
 
 
 def _ring_capacity(rate: int, lookahead_ms: float) -> int:
@@ -155,6 +195,7 @@ class Engine:
         self._committed = 0  # ring position up to which played frames were handed on
         self._rec_origin = 0  # ring position of the recording's first frame
         self._rec_underruns0 = 0
+        self.record_defaults = RecordDefaults()
         self.started_at: float | None = None
         self.first_sound_s: float | None = None
 
@@ -294,22 +335,31 @@ class Engine:
     def record_start(
         self,
         path: str | os.PathLike[str] | None = None,
-        subtype: str = "PCM_24",
-        container: str = "wav",
+        subtype: str | None = None,
+        container: str | None = None,
         split_bytes: int | None = None,
     ) -> Path:
         """Record what is played from now on (post-processed, output rate and channels) to
-        ``path``: a file, or a folder for a new session file (None: ./recordings/). Crashed
-        sessions left in that folder are recovered first."""
+        ``path``: a file, or a folder for a new session file. What is not given (None) comes
+        from :attr:`record_defaults` (``play`` fills it from its options; otherwise a new file
+        in ./recordings/, PCM_24 WAV). Crashed sessions left in that folder are recovered
+        first. A recording that failed (disk full) is closed and replaced."""
         from ..record import Recorder, session_metadata
         from ..record.recovery import prepare_record_path
 
+        d = self.record_defaults
+        subtype = d.subtype if subtype is None else subtype
+        container = d.container if container is None else container
+        split_bytes = d.split_bytes if split_bytes is None else split_bytes
         if self.stream is None or self.ring is None:
             raise RecordingError("start the engine before recording")
+        self._drop_failed_recorder()
         if self._recorder is not None:
             raise RecordingError(f"already recording to {self._recorder.path}")
+        # Disk I/O (recovery scan, sidecar, fsync, file creation) happens here, outside the
+        # lock the generator thread takes to hand played frames on.
         target, _ = prepare_record_path(
-            path if path is not None else "recordings/",
+            path if path is not None else d.folder,
             seed=int(self._params["seed"]),
             container=container,
         )
@@ -331,16 +381,34 @@ class Engine:
                 },
             ),
         )
-        rec.start()  # disk I/O: outside the lock the generator thread takes
-        with self._lock:
+        rec.start()
+        with self._lock:  # attach: the first frame recorded is the first not yet handed on
             if self._recorder is not None:
-                rec.stop()
-                raise RecordingError(f"already recording to {self._recorder.path}")
-            self._commit(None)
-            rec.origin_frame = self._rec_origin = self._committed
-            self._rec_underruns0 = int(self.ring.header[H.EMPTY])
-            self._recorder = rec
+                busy = self._recorder
+            else:
+                busy = None
+                self._commit(None)
+                rec.origin_frame = self._rec_origin = self._committed
+                self._rec_underruns0 = int(self.ring.header[H.EMPTY])
+                self._rec_events.clear()
+                self._recorder = rec
+        if busy is not None:  # another thread started one meanwhile
+            rec.stop()
+            for q in (*rec.parts, rec.sidecar_path):
+                with contextlib.suppress(OSError):
+                    os.remove(q)
+            raise RecordingError(f"already recording to {busy.path}")
         return Path(rec.path)
+
+    def _drop_failed_recorder(self) -> None:
+        """Close a recording that failed (its sidecar already says why), so a new one can
+        start; :meth:`stats` keeps reporting it until then."""
+        with self._lock:
+            rec = self._recorder
+            if rec is None or rec.status != "failed":
+                return
+            self._recorder = None
+        rec.stop()
 
     def record_stop(self) -> Path | None:
         """Finish the recording (frames played so far) and return its path."""
