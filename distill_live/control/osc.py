@@ -114,7 +114,18 @@ REPLIES: Mapping[str, str] = {
 }
 
 #: Engine statistics included in ``/distill/status.reply`` when the engine reports them.
-STATUS_KEYS = ("underruns", "buffer_fill", "recording", "frames_played", "rtf", "level_db")
+#: ``recording`` is the path while recording (empty otherwise); ``recording_status`` is
+#: recording | failed | empty, and ``recording_error`` the reason a recording failed.
+STATUS_KEYS = (
+    "underruns",
+    "buffer_fill",
+    "recording",
+    "recording_status",
+    "recording_error",
+    "frames_played",
+    "rtf",
+    "level_db",
+)
 
 _ADDR_TO_PARAM = {p.osc_address: p for p in PARAMS.values()}
 _NUMERIC_TAGS = frozenset("ifhd")

@@ -107,7 +107,12 @@ def add_play_arguments(parser: argparse.ArgumentParser) -> None:
 def _status_line(st: dict[str, Any]) -> str:
     p = st["params"]
     rtf = "—" if st["rtf"] is None else f"{st['rtf']:.2f}"
-    rec = "rec off" if st["recording"] is None else f"REC {Path(st['recording']).name}"
+    if st.get("recording_status") == "failed":
+        rec = f"REC FAILED: {st.get('recording_error') or 'unknown error'}"
+    elif st["recording"] is None:
+        rec = "rec off"
+    else:
+        rec = f"REC {Path(st['recording']).name}"
     audio = "" if st["audio_status"] == "running" else f" [audio {st['audio_status']}]"
     return (
         f"T {p['temperature']:.2f} k {p['top_k']} p {p['top_p']:.2f} seed {p['seed']} "

@@ -459,8 +459,11 @@ class Engine:
             "changes_applied": self._changes_applied,
             "safety_ms": 1000 * self._safety_frames() / rate if self.samplerate else None,
             "regen_ms": [round(1000 * x, 1) for x in self._regen_s],
+            # the path only while it records; a failed one shows status "failed" and why
             "recording": None if rec is None or rec.status != "recording" else str(rec.path),
+            "recording_path": None if rec is None else str(rec.path),
             "recording_status": None if rec is None else rec.status,
+            "recording_error": None if rec is None else rec.reason,
             "recording_frames": None if rec is None else rec.frames_written,
             "params": self._params.as_dict(),
             "first_sound_s": self.first_sound_s,

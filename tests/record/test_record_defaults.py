@@ -18,6 +18,7 @@ import soundfile as sf
 
 from distill_live.engine.engine import RecordDefaults
 from distill_live.record import read_sidecar, sidecar_path
+from tests.record.helpers import TmpfsUnavailable, small_tmpfs
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -125,3 +126,54 @@ def test_osc_start_without_path_uses_play_record_options(
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [first.name, first.name + ".json", second.name, second.name + ".json"]
     )
+
+
+@pytest.mark.jack
+def test_failed_recording_shows_as_failed(
+    jack_server: Any, tmp_path: Path, osc_client: Any, osc_listener: Any
+) -> None:
+    from distill_live.control.osc import OscServer
+    from distill_live.engine import Engine
+    from distill_live.engine.commands import _status_line
+    from distill_live.model import build_model
+
+    mnt = tmp_path / "small"
+    try:
+        ctx = small_tmpfs(mnt, "512k")
+        ctx.__enter__()
+    except TmpfsUnavailable as e:
+        pytest.skip(str(e))
+    try:
+        engine = Engine(build_model(tiny=True), samplerate=48000)
+        with (
+            engine as eng,
+            OscServer(eng, port=0, reply_host="127.0.0.1", reply_port=osc_listener.port) as osc,
+        ):
+            client = osc_client(osc.port)
+            path = eng.record_start(mnt / "full.wav", subtype="FLOAT")
+            rec = eng.recorder
+            deadline = time.monotonic() + 15
+            while rec.status == "recording" and time.monotonic() < deadline:
+                time.sleep(0.02)
+            st = eng.stats()
+            reply = _status(client, osc_listener, timeout=5)
+            line = _status_line(st)
+            # A new start (no path: the defaults) replaces the failed recording.
+            eng.record_defaults = RecordDefaults.for_target(f"{tmp_path}/ok/", "PCM_16")
+            again = eng.record_start()
+            st2 = eng.stats()
+            time.sleep(0.3)
+            eng.record_stop()
+    finally:
+        ctx.__exit__(None, None, None)
+    assert st["recording"] is None, st["recording"]
+    assert st["recording_status"] == "failed"
+    assert "No space left on device" in st["recording_error"], st["recording_error"]
+    assert st["recording_path"] == str(path)
+    assert reply["recording"] == "" and reply["recording_status"] == "failed"
+    assert "No space left on device" in reply["recording_error"]
+    assert "REC FAILED: " in line and "No space left" in line, line
+    assert again.parent == tmp_path / "ok" and again.name.startswith("session_")
+    assert st2["recording"] == str(again) and st2["recording_error"] is None
+    assert sf.info(str(again)).subtype == "PCM_16"
+    assert read_sidecar(sidecar_path(again))["status"] == "complete"
