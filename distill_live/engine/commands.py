@@ -280,7 +280,7 @@ def _batch_paths(out: Path, seed: int, batch: int) -> list[tuple[int, Path]]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from ..record.naming import sidecar_path
+    from ..record.naming import CONTAINER_SUFFIX, part_path, sidecar_path
     from .engine import resolve_model, setup_torch
     from .render import load_automation, render
 
@@ -290,19 +290,29 @@ def cmd_render(args: argparse.Namespace) -> int:
     if int(params["seed"]) + args.batch - 1 > 2**31 - 1:
         fatal("--seed + --batch - 1 must stay below 2**31")
     automation = load_automation(args.automation) if args.automation else []
+    try:
+        from ..record.commands import recorder_options
+
+        rec_kw: dict[str, Any] = recorder_options(args)
+    except ImportError:  # pragma: no cover - recording options not in this build
+        rec_kw = {"subtype": getattr(args, "subtype", "PCM_24")}
     out = Path(args.out)
     if out.suffix == "":
-        out = out.with_suffix(".wav")
+        out = out.with_suffix(CONTAINER_SUFFIX[rec_kw.get("container", "wav")])
     jobs = _batch_paths(out, int(params["seed"]), args.batch)
     for _, p in jobs:
-        for q in (p, sidecar_path(p)):
+        olds = [p, sidecar_path(p)]
+        i = 2
+        while part_path(p, i).exists():  # parts of an earlier split render
+            olds.append(part_path(p, i))
+            i += 1
+        for q in olds:
             if q.exists():
                 if not args.force:
                     fatal(f"{q} exists; choose another name or use --force to overwrite it")
                 os.remove(q)
     setup_torch()
     model = resolve_model(args.model)
-    rec_kw: dict[str, Any] = {"subtype": getattr(args, "subtype", "PCM_24")}
     kw: dict[str, Any] = {}
     if args.chunk_frames:
         kw["chunk_frames"] = args.chunk_frames

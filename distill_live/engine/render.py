@@ -173,6 +173,8 @@ def render(
     stereo: str = "mono",
     samplerate: int = 48000,
     subtype: str = "PCM_24",
+    container: str = "wav",
+    split_bytes: int | None = None,
     channels: int | None = None,
     automation: Sequence[AutomationEvent] | Sequence[Mapping[str, Any]] | None = None,
     blocksize: int = 256,
@@ -182,7 +184,10 @@ def render(
     metadata: Mapping[str, Any] | None = None,
 ) -> Path:
     """Render ``duration_s`` seconds to ``out_path`` (never overwritten) and its JSON sidecar
-    through :class:`~distill_live.record.Recorder`. Returns the path written."""
+    through :class:`~distill_live.record.Recorder`. Returns the path written.
+
+    ``container`` (wav, rf64, w64) and ``split_bytes`` (part size limit; None: just under
+    4 GiB for wav, no split for rf64/w64) are passed to the Recorder."""
     from ..record import Recorder, session_metadata
 
     if samplerate not in RENDER_RATES:
@@ -202,6 +207,8 @@ def render(
         samplerate=samplerate,
         channels=channels,
         subtype=subtype,
+        container=container,
+        split_bytes=split_bytes,
         blocking=True,
         metadata=session_metadata(
             model=model,

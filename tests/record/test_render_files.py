@@ -60,3 +60,37 @@ def test_render_file_equals_the_rendered_frames(tiny: Any, tmp_path: Path) -> No
     expected = render_frames(tiny, 48000, params=ParamValues(seed=9)).astype(np.float32)
     back = sf.read(str(out), dtype="float32", always_2d=True)[0]
     np.testing.assert_array_equal(back, expected.reshape(back.shape))
+
+
+def test_render_command_passes_container_and_split(tmp_path: Path) -> None:
+    """`distill-live render --record-container w64` writes W64; `--record-split-mb` splits
+    into parts that join to the one-file render."""
+    from distill_live.cli import main
+    from distill_live.model import build_model, save_model
+
+    model = tmp_path / "tiny.distill"
+    save_model(build_model(tiny=True), model)
+    common = ["--model", str(model), "--duration", "2", "--seed", "3", "--no-progress"]
+    common += ["--subtype", "PCM_16", "--stereo", "dual-seed"]
+    assert main(["render", str(tmp_path / "w"), "--record-container", "w64", *common]) == 0
+    w64 = tmp_path / "w.w64"
+    info = sf.info(str(w64))
+    assert (info.format, info.subtype, info.frames) == ("W64", "PCM_16", 96000)
+    assert read_sidecar(sidecar_path(w64))["audio"]["container"] == "w64"
+
+    # 2 s stereo PCM_16 = 384 kB: a 0.15 MB limit makes 3 parts
+    assert main(["render", str(tmp_path / "s.wav"), "--record-split-mb", "0.15", *common]) == 0
+    doc = read_sidecar(sidecar_path(tmp_path / "s.wav"))
+    assert doc["audio"]["split_bytes"] == 150_000
+    parts = [tmp_path / p["file"] for p in doc["parts"]]
+    assert [p.name for p in parts] == ["s.wav", "s_part002.wav", "s_part003.wav"]
+    assert all(p.stat().st_size <= 150_000 for p in parts)
+    joined = np.concatenate([sf.read(str(p), dtype="int16")[0] for p in parts])
+    whole = sf.read(str(w64), dtype="int16")[0]
+    np.testing.assert_array_equal(joined, whole)
+    # --force replaces the parts too
+    assert (
+        main(["render", str(tmp_path / "s.wav"), "--record-split-mb", "1", "--force", *common]) == 0
+    )
+    assert not (tmp_path / "s_part002.wav").exists()
+    assert read_sidecar(sidecar_path(tmp_path / "s.wav"))["audio"]["split_bytes"] == 1_000_000
