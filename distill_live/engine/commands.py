@@ -50,6 +50,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 # ---------------------------------------------------------------------------------- play
 def add_play_arguments(parser: argparse.ArgumentParser) -> None:
+    from .keys import KEYS_HELP
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = KEYS_HELP
     _common(parser)
     from .engine import DEFAULT_LOOKAHEAD_MS
 
@@ -88,7 +92,9 @@ def add_play_arguments(parser: argparse.ArgumentParser) -> None:
         "--duration", type=_positive_float, default=None, metavar="S", help="stop after S s"
     )
     parser.add_argument(
-        "--no-ui", action="store_true", help="no live status line (for scripts and logs)"
+        "--no-ui",
+        action="store_true",
+        help="no live status line and no keys (for scripts and logs)",
     )
     try:
         from ..record.commands import add_record_arguments
@@ -164,7 +170,7 @@ def cmd_play(args: argparse.Namespace) -> int:
         if getattr(args, "record", None):
             path = engine.record_start(args.record)
             print(f"recording to {path}", file=sys.stderr)
-        _play_loop(engine, args, t0)
+        _play_loop(engine, args, t0, control)
     except KeyboardInterrupt:
         pass
     finally:
@@ -201,34 +207,67 @@ def _set_record_defaults(engine: Any, args: argparse.Namespace) -> None:
     )
 
 
-def _play_loop(engine: Any, args: argparse.Namespace, t0: float) -> None:
+def _play_loop(engine: Any, args: argparse.Namespace, t0: float, control: Any = None) -> None:
+    from .keys import KeyCommands, KeyReader
+
     end = None if args.duration is None else time.monotonic() + args.duration
     seen_events = 0
+    reader = KeyReader() if not args.no_ui and KeyReader.available() else None
+    plain = args.no_ui or not sys.stderr.isatty()
+    live: Any = None
+
+    def say(text: str) -> None:
+        if live is not None:
+            live.console.print(text, markup=False, highlight=False)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    keys = KeyCommands(engine, say, learn=None if control is None else control.learn)
 
     def done() -> bool:
-        return end is not None and time.monotonic() >= end
+        return keys.quit.is_set() or (end is not None and time.monotonic() >= end)
 
-    if args.no_ui or not sys.stderr.isatty():
-        while not done():
-            time.sleep(0.1)
-            st = engine.stats()
-            for msg in st["audio_events"][seen_events:]:
-                print(f"audio: {msg}", file=sys.stderr)
-            seen_events = len(st["audio_events"])
-            if st["error"]:
-                return
-        return
-    from rich.console import Console
-    from rich.live import Live
+    def wait(seconds: float) -> None:
+        """Sleep, handling keys as they come."""
+        if reader is None:
+            time.sleep(seconds)
+            return
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0 and not keys.quit.is_set():
+            k = reader.get(left)
+            if k is not None:
+                keys.key(k)
 
-    console = Console(stderr=True)
-    with Live(console=console, refresh_per_second=8, transient=False) as live:
-        while not done():
-            time.sleep(0.125)
-            st = engine.stats()
-            live.update(_status_line(st))
-            if st["error"]:
-                return
+    try:
+        if reader is not None and reader.start():
+            say("keys: r record, l MIDI learn, q quit, h help")
+        else:
+            reader = None
+        if plain:
+            while not done():
+                wait(0.1)
+                st = engine.stats()
+                for msg in st["audio_events"][seen_events:]:
+                    say(f"audio: {msg}")
+                seen_events = len(st["audio_events"])
+                if st["error"]:
+                    return
+            return
+        from rich.console import Console
+        from rich.live import Live
+
+        console = Console(stderr=True)
+        with Live(console=console, refresh_per_second=8, transient=False) as lv:
+            live = lv
+            while not done():
+                wait(0.125)
+                st = engine.stats()
+                lv.update(_status_line(st))
+                if st["error"]:
+                    return
+    finally:
+        if reader is not None:
+            reader.close()
 
 
 # -------------------------------------------------------------------------------- render
