@@ -102,17 +102,6 @@ COMMANDS: Mapping[str, Command] = {
     )
 }
 
-#: Messages distill_live sends back, with their arguments.
-REPLIES: Mapping[str, str] = {
-    f"{OSC_PREFIX}/done": "`<address> [details...]`: a command succeeded",
-    f"{OSC_PREFIX}/fail": "`<address> <reason>`: a message was rejected, or clamped "
-    "(then the clamped value was applied and the reason says so)",
-    f"{OSC_PREFIX}/status.reply": "`<key> <value>` pairs: every parameter, then "
-    "underruns, buffer_fill, recording (path or empty), osc_errors",
-    f"{OSC_PREFIX}/<param>": "`<value>`: answer to `/distill/get`, and the echo of every change "
-    "that took effect (--osc-echo)",
-}
-
 #: Engine statistics included in ``/distill/status.reply`` when the engine reports them.
 #: ``recording`` is the path while recording (empty otherwise); ``recording_status`` is
 #: recording | failed | empty, and ``recording_error`` the reason a recording failed.
@@ -126,6 +115,19 @@ STATUS_KEYS = (
     "rtf",
     "level_db",
 )
+
+#: Messages distill_live sends back, with their arguments.
+REPLIES: Mapping[str, str] = {
+    f"{OSC_PREFIX}/done": "`<address> [details...]`: a command succeeded",
+    f"{OSC_PREFIX}/fail": "`<address> <reason>`: a message was rejected, or clamped "
+    "(then the clamped value was applied and the reason says so)",
+    f"{OSC_PREFIX}/status.reply": "`<key> <value>` pairs: every parameter, then "
+    + ", ".join(STATUS_KEYS)
+    + " (where the engine reports them; recording is the path or empty, recording_status "
+    "recording or failed, recording_error the reason), osc_errors",
+    f"{OSC_PREFIX}/<param>": "`<value>`: answer to `/distill/get`, and the echo of every change "
+    "that took effect (--osc-echo)",
+}
 
 _ADDR_TO_PARAM = {p.osc_address: p for p in PARAMS.values()}
 _NUMERIC_TAGS = frozenset("ifhd")
