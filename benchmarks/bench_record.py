@@ -173,6 +173,7 @@ def _engine_run(
     out = {
         "underruns": after["underruns"] - before["underruns"],
         "empty_callbacks": after.get("empty_callbacks", 0) - before.get("empty_callbacks", 0),
+        "device_underflows": after.get("underflows", 0) - before.get("underflows", 0),
         "frames_played": played,
         "changes": changes,
     }
@@ -251,6 +252,7 @@ def bench_engine(minutes: float, baseline: bool, folder: Path, model_spec: str) 
         doc = res["sidecar"]
         print(
             f"recording: underruns {res['underruns']} (sidecar: {doc['underruns']}), "
+            f"device underflows {res['device_underflows']}, "
             f"frames recorded {doc['frames_written']} ({doc['frames_written'] / 48000:.1f} s), "
             f"dropped blocks {doc['dropped_blocks']}, events {len(doc['events'])}, "
             f"status {doc['status']}"
