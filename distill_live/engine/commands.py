@@ -160,16 +160,15 @@ def cmd_play(args: argparse.Namespace) -> int:
             f"(first sound after {st['first_sound_s'] or 0:.2f} s); Ctrl-C stops",
             file=sys.stderr,
         )
-        try:
-            from ..control.commands import start_control
-        except ImportError:  # pragma: no cover - control not in this build
-            start_control = None  # type: ignore[assignment]
-        if start_control is not None:
-            control = start_control(engine, args)
         _set_record_defaults(engine, args)
         if getattr(args, "record", None):
             path = engine.record_start(args.record)
             print(f"recording to {path}", file=sys.stderr)
+        # Control opens after --record has started, so no OSC/MIDI client ever sees a
+        # `--record` session as not recording.
+        from ..control.commands import start_control
+
+        control = start_control(engine, args)
         _play_loop(engine, args, t0, control)
     except KeyboardInterrupt:
         pass
