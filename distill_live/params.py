@@ -9,6 +9,7 @@ from :data:`PARAMS`; ``tests/test_params.py`` checks that they agree.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -73,18 +74,11 @@ class Param:
         (Max and TouchDesigner send either). Raises :class:`ControlError` for anything
         that is not a finite real number.
         """
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            try:  # numpy scalars and the like
-                import numbers
-
-                if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                    raise TypeError
-                value = float(value)
-            except (TypeError, ValueError):
-                raise ControlError(
-                    f"{self.name} must be a number in {self.range_text} {self.unit}".rstrip()
-                    + f", got {value!r} ({type(value).__name__})"
-                ) from None
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy scalars too
+            raise ControlError(
+                f"{self.name} must be a number in {self.range_text} {self.unit}".rstrip()
+                + f", got {value!r} ({type(value).__name__})"
+            )
         x = float(value)
         if not math.isfinite(x):
             raise ControlError(

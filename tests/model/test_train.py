@@ -21,6 +21,19 @@ from distill_live.model.train import train
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: Options that keep a training subprocess small and quiet.
+_SMALL_RUN = [
+    "--no-progress",
+    "--threads",
+    "1",
+    "--batch-size",
+    "4",
+    "--crop-frames",
+    "16",
+    "--prior-frames",
+    "32",
+]
+
 
 @pytest.fixture
 def data_dir(tmp_path: Path, make_audio: Callable[..., Path]) -> Path:
@@ -97,15 +110,7 @@ def test_resume_continues_from_checkpoint(data_dir: Path, tmp_path: Path) -> Non
         str(ckpt),
         "--checkpoint-minutes",
         "0.003",
-        "--no-progress",
-        "--threads",
-        "1",
-        "--batch-size",
-        "4",
-        "--crop-frames",
-        "16",
-        "--prior-frames",
-        "32",
+        *_SMALL_RUN,
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stderr=subprocess.PIPE, text=True)
     try:
@@ -207,15 +212,7 @@ def test_two_process_ddp_gloo(data_dir: Path, tmp_path: Path) -> None:
         "4",
         "--device",
         "cpu",
-        "--no-progress",
-        "--threads",
-        "1",
-        "--batch-size",
-        "4",
-        "--crop-frames",
-        "16",
-        "--prior-frames",
-        "32",
+        *_SMALL_RUN,
     ]
     res = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=240)
     assert res.returncode == 0, res.stderr[-3000:]
