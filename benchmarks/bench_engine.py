@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_engine.py rtf [--seconds 60] [--stereo mono]
     .venv/bin/python benchmarks/bench_engine.py play [--minutes 10] [--no-load] [--no-rt]
+    .venv/bin/python benchmarks/bench_engine.py jack-only [--minutes 10] [--no-load]
     .venv/bin/python benchmarks/bench_engine.py latency [--changes 60] [--via api|osc]
     .venv/bin/python benchmarks/bench_engine.py seams [--seconds 30]
     .venv/bin/python benchmarks/bench_engine.py startup [--runs 3]
@@ -14,12 +15,18 @@ Model: the shipped default model if there is one, else an untrained default-size
 loop, timed per chunk; prints the median and p95 of (time to make a chunk / its duration)
 and the overall figure.
 
-``play``: the Engine into a JACK dummy server started here (48 kHz, 256-frame periods; made
-realtime with ``chrt`` as a music machine runs JACK, unless ``--no-rt``), while a ``nice -n
-15`` busy loop in another process keeps the second core busy (unless ``--no-load``). Prints
-device underflows, empty-buffer callbacks, the worst gap between callbacks, the generator's
-median RTF and the resident memory of the engine and audio processes each minute (peak and
-growth from the end of the first minute to the end).
+``play``: the Engine into a JACK dummy server started here (48 kHz, 256-frame periods;
+realtime, ``jackd -R -P 70``, where the machine allows, as a music machine runs JACK, unless
+``--no-rt``), while a ``nice -n 15`` busy loop in another process, pinned to the last core
+with ``taskset``, keeps the second core busy (unless ``--no-load``). Prints device
+underflows, empty-buffer callbacks, the worst gap between callbacks, the xruns jackd itself
+logged, the generator's median RTF and the resident memory of the engine and audio
+processes each minute (peak and growth from the end of the first minute to the end).
+
+``jack-only``: the same server and load with no client at all, counting the xruns jackd
+logs: its dummy driver sleeps until the next period and calls a cycle an xrun when it wakes
+up more than a period late, so this is the machine's own rate (scheduling latency), which
+every client then sees as output underflows.
 
 ``latency``: parameter changes at random intervals (150-400 ms). For each: t0 is taken just
 before ``Engine.set`` (or just before the OSC packet is sent, ``--via osc``); the engine
@@ -78,18 +85,23 @@ def _pct(xs: list[float], q: float) -> float:
 def _jack(realtime: bool) -> Iterator[Any]:
     from distill_live.jack_dummy import DummyJackServer
 
-    with DummyJackServer(samplerate=48000, period=256) as srv:
-        if realtime and srv.pid is not None:
-            subprocess.run(["chrt", "-a", "-f", "-p", "70", str(srv.pid)], check=False)
+    # realtime (jackd -R -P 70) where this machine allows it, as JACK runs on a music machine
+    with DummyJackServer(
+        samplerate=48000, period=256, realtime_priority=70 if realtime else None
+    ) as srv:
         yield srv
 
 
 @contextlib.contextmanager
-def _busy_core(enabled: bool) -> Iterator[None]:
+def _busy_core(enabled: bool, pinned: bool = True) -> Iterator[None]:
     proc = None
     if enabled:
+        # on the second core, as the issue puts it, where taskset exists; else anywhere
+        pin = []
+        if pinned and _has("taskset"):
+            pin = ["taskset", "-c", str((os.cpu_count() or 2) - 1)]
         proc = subprocess.Popen(
-            ["nice", "-n", "15", sys.executable, "-c", "while True: pass"],
+            [*pin, "nice", "-n", "15", sys.executable, "-c", "while True: pass"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -99,6 +111,12 @@ def _busy_core(enabled: bool) -> Iterator[None]:
         if proc is not None:
             proc.kill()
             proc.wait()
+
+
+def _has(tool: str) -> bool:
+    import shutil
+
+    return shutil.which(tool) is not None
 
 
 def _rss_mb(pid: int) -> float:
@@ -151,6 +169,22 @@ def bench_rtf(args: argparse.Namespace) -> None:
     )
 
 
+# ------------------------------------------------------------------------------ jack-only
+def bench_jack_only(args: argparse.Namespace) -> None:
+    """The same JACK server and load with no client at all: the machine's own xrun rate."""
+    with _jack(not args.no_rt) as srv, _busy_core(not args.no_load):
+        print(f"JACK dummy server {'realtime' if srv.realtime else 'not realtime'}, no clients")
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < args.minutes * 60:
+            time.sleep(60.0)
+            print(f"{(time.monotonic() - t0) / 60:4.1f} min: jackd's own xruns {srv.xruns()}")
+        xruns = srv.xruns()
+    print(
+        f"{args.minutes:.1f} min of a client-less JACK dummy server at 48 kHz / 256 frames "
+        f"({'no ' if args.no_load else ''}busy second core): {xruns} xruns"
+    )
+
+
 # ----------------------------------------------------------------------------------- play
 def bench_play(args: argparse.Namespace) -> None:
     from distill_live.engine import Engine
@@ -158,7 +192,8 @@ def bench_play(args: argparse.Namespace) -> None:
     model, what = _model(args.model)
     print(f"model: {what}")
     seconds = args.minutes * 60
-    with _jack(not args.no_rt), _busy_core(not args.no_load):
+    with _jack(not args.no_rt) as srv, _busy_core(not args.no_load, not args.load_anywhere):
+        print(f"JACK dummy server {'realtime' if srv.realtime else 'not realtime'}")
         t0 = time.monotonic()
         with Engine(model, lookahead_ms=args.lookahead) as eng:
             print(f"first sound {eng.first_sound_s:.3f} s after Engine.start()")
@@ -175,10 +210,11 @@ def bench_play(args: argparse.Namespace) -> None:
                         f"underflows {st['underflows']}, worst gap "
                         f"{st['max_callback_gap_ms']:.1f} ms, RTF {st['rtf']:.3f}, buffer "
                         f"{st['buffer_ms']:.0f} ms, RSS engine {rss[-1][1]:.1f} MB, audio "
-                        f"{rss[-1][2]:.1f} MB",
+                        f"{rss[-1][2]:.1f} MB, jackd's own xruns {srv.xruns()}",
                         flush=True,
                     )
             st = eng.stats()
+        server_xruns = srv.xruns()
     played = st["frames_played"] / 48000
     eng_rss = [r[1] for r in rss]
     after_1min = [r[1] for r in rss if r[0] >= 60] or eng_rss
@@ -190,6 +226,10 @@ def bench_play(args: argparse.Namespace) -> None:
         f"(before the first frame: {st['preroll_underflows']}), callbacks {st['callbacks']}, "
         f"worst callback gap {st['max_callback_gap_ms']:.2f} ms, longest callback "
         f"{st['max_callback_ms']:.3f} ms"
+    )
+    print(
+        f"jackd's own xruns (its dummy driver woke more than a period late; PortAudio reports "
+        f"each to every client as an underflow): {server_xruns}"
     )
     print(f"generator median RTF {st['rtf']:.3f}, audio restarts {st['audio_restarts']}")
     print(
@@ -397,9 +437,14 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--no-rt", action="store_true")
         if name == "play":
             p.add_argument("--minutes", type=float, default=10.0)
+            p.add_argument("--load-anywhere", action="store_true", help="do not pin the busy loop")
         else:
             p.add_argument("--changes", type=int, default=60)
             p.add_argument("--via", choices=("api", "osc"), default="api")
+    p = sub.add_parser("jack-only")
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--no-load", action="store_true")
+    p.add_argument("--no-rt", action="store_true")
     p = sub.add_parser("seams")
     p.add_argument("--seconds", type=float, default=30.0)
     p = sub.add_parser("startup")
@@ -409,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "rtf": bench_rtf,
         "play": bench_play,
+        "jack-only": bench_jack_only,
         "latency": bench_latency,
         "seams": bench_seams,
         "startup": bench_startup,

@@ -2,8 +2,13 @@
 
 Used by the test rig and the benchmarks, and handy on a headless box::
 
-    with DummyJackServer() as jack:        # jackd --no-realtime -n <unique> -d dummy ...
+    with DummyJackServer() as jack:        # jackd -R -P 70 -n <unique> -d dummy ...
         ...                                # JACK clients started now (and children) find it
+
+The server runs realtime (SCHED_FIFO) where this process may use realtime scheduling (root,
+or an rtprio limit), as a JACK server on a music machine does; libjack then runs every
+client's process thread -- our audio callback included -- at realtime priority too, so a
+busy machine cannot delay it. Elsewhere it falls back to ``--no-realtime``.
 
 Entering sets ``JACK_DEFAULT_SERVER`` (so libjack, PortAudio's JACK host API and rtmidi's
 JACK API all connect to this server) and ``JACK_NO_START_SERVER=1`` (so nothing starts a
@@ -17,13 +22,32 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
 from types import TracebackType
+from typing import IO
 
 from .errors import DeviceError
 
-__all__ = ["DummyJackServer"]
+__all__ = ["DummyJackServer", "realtime_allowed"]
+
+
+def realtime_allowed(priority: int) -> bool:
+    """Whether this process may switch a thread to SCHED_FIFO at ``priority`` (tried on a
+    short-lived child, so nothing here changes)."""
+    chrt = shutil.which("chrt")
+    if chrt is None:
+        return False
+    try:
+        return (
+            subprocess.run(
+                [chrt, "-f", str(priority), "true"], capture_output=True, timeout=5
+            ).returncode
+            == 0
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 class DummyJackServer:
@@ -46,6 +70,8 @@ class DummyJackServer:
         self.set_env = set_env
         self.realtime_priority = realtime_priority
         self.proc: subprocess.Popen[bytes] | None = None
+        self.realtime = False  # whether the running server was started with -R
+        self._log: IO[bytes] | None = None  # jackd's stderr
         self._saved_env: dict[str, str | None] = {}
 
     @property
@@ -63,9 +89,21 @@ class DummyJackServer:
             raise DeviceError(
                 "jackd not found; install it with `apt-get install jackd2` (Debian/Ubuntu)"
             )
+        if self.realtime_priority is not None and realtime_allowed(self.realtime_priority):
+            try:
+                return self._start(jackd, ["-R", "-P", str(self.realtime_priority)])
+            except DeviceError:
+                pass  # e.g. a container without CAP_SYS_NICE despite the limit: no realtime
+        return self._start(jackd, ["--no-realtime"])
+
+    def _start(self, jackd: str, mode: list[str]) -> DummyJackServer:
+        self.realtime = mode[0] == "-R"
+        if self._log is not None:
+            self._log.close()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
         cmd = [
             jackd,
-            "--no-realtime",
+            *mode,
             "-n",
             self.name,
             "-d",
@@ -80,13 +118,15 @@ class DummyJackServer:
             cmd,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            # a file, not a pipe: nobody drains a pipe while it runs, and once a pipe is
+            # full (a few hundred "XRun" lines) jackd's realtime thread blocks writing to it
+            stderr=self._log,
             start_new_session=True,
         )
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                err = self.log_text()
                 raise DeviceError(f"jackd exited with code {self.proc.returncode}: {err.strip()}")
             probe = subprocess.run(
                 ["jack_lsp", "-s", self.name], env=env, capture_output=True, timeout=10
@@ -126,14 +166,26 @@ class DummyJackServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
-        if self.proc is not None and self.proc.stderr is not None:
-            self.proc.stderr.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         for key, old in self._saved_env.items():
             if old is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = old
         self._saved_env.clear()
+
+    def log_text(self) -> str:
+        """What jackd has written to stderr so far."""
+        if self._log is None:
+            return ""
+        fd = self._log.fileno()  # shared with jackd: pread leaves its write offset alone
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace").strip()
+
+    def xruns(self) -> int:
+        """How many xruns jackd itself has reported (its driver woke too late)."""
+        return self.log_text().count("XRun")
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -106,10 +106,20 @@ def raise_priority() -> str:
 
 def raise_thread_priorities() -> None:
     """Give every thread of this process (PortAudio's and libjack's audio threads, started
-    with their own scheduling attributes) the realtime policy too, where allowed."""
+    with their own scheduling attributes) the realtime policy too, where allowed. A thread
+    that already runs realtime at a higher priority keeps it: libjack gives a client's
+    process thread the priority of a realtime server less 5."""
     try:
         tids = [int(t) for t in os.listdir("/proc/self/task")]
         for tid in tids:
+            try:
+                if (
+                    os.sched_getscheduler(tid) in (os.SCHED_FIFO, os.SCHED_RR)  # type: ignore[attr-defined]
+                    and os.sched_getparam(tid).sched_priority >= 40  # type: ignore[attr-defined]
+                ):
+                    continue
+            except OSError:
+                continue  # the thread has gone
             os.sched_setscheduler(tid, os.SCHED_FIFO, os.sched_param(40))  # type: ignore[attr-defined]
     except (AttributeError, OSError, ValueError):
         pass
