@@ -8,7 +8,9 @@ rate, one row per stream), ``chunk_frames`` code frames at a time:
   chunks.
 * Chunk ``[E, E + C)`` is decoded from the window ``[E - X, E + C + 1 + X)`` of codes, with
   ``X = context_frames`` (the decoder's receptive field, ``model.decoder_context``) on both
-  sides, so it equals the same frames of a whole-sequence decode.
+  sides, so it equals the same frames of a whole-sequence decode. The codec's decoder state
+  (the phase of its tonal branch, :meth:`Codec.decode_window`) at frame ``E`` is carried
+  from one window to the next, and kept in the rollback snapshots with the tail.
 * Each decode also yields ``crossfade`` samples past its chunk (the tail); the next chunk's
   first ``crossfade`` samples are a *linear* fade from that tail into the new decode. Two
   decodes of the same codes are correlated, so the gains sum to one (an equal-power fade
@@ -94,6 +96,7 @@ class Generator:
         self.codes_start = 0  # frame index of self.codes[..., 0]
         self.emitted = 0  # E: frames decoded and handed out (a chunk boundary)
         self.tail: np.ndarray | None = None  # (S, crossfade) decoded past E, for the fade
+        self.decoder_state: torch.Tensor | None = None  # the codec's state at frame E
         self._code_snaps: dict[int, Any] = {}
         self._emit_snaps: dict[int, Any] = {}
 
@@ -142,7 +145,11 @@ class Generator:
     def next_chunk(self) -> np.ndarray:
         """Decode the next chunk: (n_streams, chunk_frames * hop) float32."""
         e, c, x, h = self.emitted, self.chunk, self.context, self.hop
-        self._emit_snaps[e] = (None if self.tail is None else self.tail.copy(), self._fast_next)
+        self._emit_snaps[e] = (
+            None if self.tail is None else self.tail.copy(),
+            self._fast_next,
+            self.decoder_state,
+        )
         right = self.fast_context if self._fast_next else x
         self._fast_next = False
         need = e + c + 1 + right
@@ -151,7 +158,10 @@ class Generator:
         s = max(0, e - x, self.codes_start)
         window = self.codes[:, :, s - self.codes_start : need - self.codes_start]  # (S, K, T)
         emb = self.codec.codes_to_embeddings(window)  # (S, D, T)
-        audio = self.codec.decode(emb).numpy()  # (S, T * hop)
+        # the decoder's state (tonal phase) at frame E carries the stream across windows
+        anchor = self.decoder_state if e > 0 else None
+        audio_t, self.decoder_state = self.codec.decode_window(emb, anchor, e - s, e + c - s)
+        audio = audio_t.numpy()  # (S, T * hop)
         off = (e - s) * h
         out = audio[:, off : off + c * h].astype(np.float32, copy=True)  # (S, C * hop)
         f = self.crossfade
@@ -184,7 +194,7 @@ class Generator:
             return
         if frame not in self._emit_snaps:
             raise ValueError(f"no emission snapshot at frame {frame}")
-        tail, self._fast_next = self._emit_snaps[frame]
+        tail, self._fast_next, self.decoder_state = self._emit_snaps[frame]
         self.tail = None if tail is None else tail.copy()
         self.emitted = frame
         for f in [f for f in self._emit_snaps if f > frame]:

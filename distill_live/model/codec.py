@@ -8,10 +8,13 @@
 * Decoder (fast on a CPU, in the style of Vocos): a ConvNeXt stack at the code frame rate,
   then a head predicting ``istft_sub`` complex STFT frames per code frame (log-magnitude and
   phase), and an overlap-add inverse FFT. No transposed convolutions at the audio rate.
+  With ``phase="tonal"`` a second spectrum is added whose phase is accumulated from
+  predicted instantaneous frequencies, so steady tones come out steady at any pitch.
 
 The decoder has no absolute-position dependence (zero-padded non-causal convolutions,
 per-frame layer norms), so a window of frames decoded with :attr:`Codec.decoder_context`
-frames of context on each side equals the same frames of a whole-sequence decode.
+frames of context on each side equals the same frames of a whole-sequence decode, given the
+tonal phase the stream reached at the window's first frame (:meth:`Codec.decode_window`).
 """
 
 from __future__ import annotations
@@ -61,6 +64,12 @@ class CodecConfig:
     mlp_mult: int = 4
     istft_n_fft: int = 2048
     istft_sub: int = 1  # STFT frames per code frame (their hop is hop // istft_sub)
+    # "direct": the head predicts each STFT frame's phase. "tonal": a second, tonal branch
+    # whose phase is accumulated from predicted instantaneous frequencies (phase vocoder),
+    # so a steady latent gives a steady tone at any pitch; the two spectra are summed.
+    # (Measured on the sonic-pi samples, 14 min of training: held-out SC 0.655 tonal vs
+    # 0.665 direct, within noise; direct stays the default until a longer run shows more.)
+    phase: str = "direct"
     # quantiser training
     ema_decay: float = 0.95
     dead_fraction: float = 0.1  # restart a code hit less than this x the mean rate
@@ -110,6 +119,8 @@ class CodecConfig:
             )
         if self.dec_kernel % 2 == 0 or self.dec_in_kernel % 2 == 0 or self.enc_kernel % 2 == 0:
             raise ValueError("convolution kernels must be odd")
+        if self.phase not in ("direct", "tonal"):
+            raise ValueError(f"phase must be 'direct' or 'tonal', got {self.phase!r}")
 
 
 class CodecOutput(NamedTuple):
@@ -223,9 +234,23 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Embeddings (B, D, F) → audio (B, F * hop) through an overlap-add inverse FFT."""
+    """Embeddings (B, D, F) → audio (B, F * hop) through an overlap-add inverse FFT.
+
+    With ``phase="tonal"`` the spectrum of each STFT frame is the sum of a *direct* part
+    (magnitude and phase predicted per frame: transients, noise) and a *tonal* part whose
+    phase is accumulated over frames from predicted instantaneous frequencies::
+
+        phi[j] = phi[j - 1] + 2 pi k hop_s / n_fft + delta[j]      (per bin k)
+
+    so a latent that stays the same gives a steady tone at any pitch, not only at multiples
+    of the frame rate. The accumulated phase is the decoder's only state: a window decoded
+    with the phase of its first output frame (:meth:`decode_window`) equals the same frames
+    of a whole-sequence decode.
+    """
 
     window: Tensor
+    omega: Tensor
+    phase0: Tensor
 
     def __init__(self, c: CodecConfig) -> None:
         super().__init__()
@@ -233,8 +258,18 @@ class Decoder(nn.Module):
         self.n_fft = c.istft_n_fft
         self.hop_s = c.hop // c.istft_sub
         self.n_bins = self.n_fft // 2 + 1
+        self.tonal = c.phase == "tonal"
         self.register_buffer(
             "window", torch.hann_window(self.n_fft, periodic=True), persistent=False
+        )
+        # phase advance per STFT hop of each bin's centre frequency, wrapped to [0, 2 pi)
+        k = torch.arange(self.n_bins, dtype=torch.float64)
+        omega = torch.remainder(2 * math.pi * k * self.hop_s / self.n_fft, 2 * math.pi)
+        self.register_buffer("omega", omega.float(), persistent=False)
+        # a fixed, seeded starting phase (all-zero phases would start with a click)
+        g = torch.Generator().manual_seed(1234)
+        self.register_buffer(
+            "phase0", torch.rand(self.n_bins, generator=g) * 2 * math.pi, persistent=False
         )
         # the periodic Hann windows at this hop sum to a constant: n_fft / (2 * hop_s)
         self.ola_gain = self.n_fft / (2 * self.hop_s)
@@ -245,12 +280,17 @@ class Decoder(nn.Module):
             ConvNeXtBlock(c.dec_dim, c.dec_kernel, c.mlp_mult) for _ in range(c.dec_layers)
         )
         self.norm = nn.LayerNorm(c.dec_dim)
-        self.head = nn.Linear(c.dec_dim, c.istft_sub * 2 * self.n_bins)
+        self.n_out = 4 if self.tonal else 2  # per bin: log-mag, phase (+ tonal log-mag, freq)
+        self.head = nn.Linear(c.dec_dim, c.istft_sub * self.n_out * self.n_bins)
         with torch.no_grad():
             # start near the level of typical audio (RMS ~0.03): bins of about 0.03 sqrt(n_fft)
-            self.head.bias.view(c.istft_sub, 2, self.n_bins)[:, 0] = math.log(
-                0.03 * math.sqrt(self.n_fft)
-            )
+            level = math.log(0.03 * math.sqrt(self.n_fft) / (2 if self.tonal else 1))
+            bias = self.head.bias.view(c.istft_sub, self.n_out, self.n_bins)
+            bias[:, 0] = level
+            if self.tonal:
+                bias[:, 2] = level
+                bias[:, 3] = 0.0
+                self.head.weight.view(c.istft_sub, self.n_out, self.n_bins, -1)[:, 3] *= 0.1
 
     @property
     def context(self) -> int:
@@ -260,21 +300,39 @@ class Decoder(nn.Module):
         overlap = (self.n_fft - self.hop_s) // 2  # samples a segment reaches past its hop
         return conv + math.ceil(overlap / c.hop)
 
-    def spectrum(self, emb: Tensor) -> Tensor:  # (B, D, F) → complex (B, F * sub, bins)
+    def _frames(self, emb: Tensor) -> Tensor:  # (B, D, F) → (B, F * sub, n_out, bins)
         c = self.c
         x = self.conv_in(emb)
         for block in self.blocks:
             x = block(x)
-        y = self.head(self.norm(x.transpose(1, 2)))  # (B, F, sub * 2 * bins)
+        y = self.head(self.norm(x.transpose(1, 2)))  # (B, F, sub * n_out * bins)
         b, f, _ = y.shape
-        y = y.reshape(b, f * c.istft_sub, 2, self.n_bins)
-        mag = torch.exp(torch.clamp(y[:, :, 0], max=12.0))  # no low clamp: loud tones reach ~1e3
-        phase = y[:, :, 1]
-        return torch.polar(mag, phase)
+        return y.reshape(b, f * c.istft_sub, self.n_out, self.n_bins)
 
-    def forward(self, emb: Tensor) -> Tensor:  # (B, D, F) → (B, F * hop)
-        n_frames = emb.shape[-1]
-        spec = self.spectrum(emb)  # (B, J, bins)
+    def spectrum(
+        self, emb: Tensor, anchor: Tensor | None = None, at: int = 0
+    ) -> tuple[Tensor, Tensor | None]:
+        """Complex STFT frames (B, F * sub, bins), and the tonal phase (B, F * sub, bins).
+
+        ``anchor`` (B, bins) is the tonal phase of code frame ``at`` of this window (its
+        first STFT frame); without it the sequence starts at code frame 0 from a fixed phase.
+        """
+        y = self._frames(emb)
+        # no low clamp: loud tones reach ~1e3
+        spec = torch.polar(torch.exp(torch.clamp(y[:, :, 0], max=12.0)), y[:, :, 1])
+        if not self.tonal:
+            return spec, None
+        inc = self.omega + y[:, :, 3]  # (B, J, bins) phase advance into each frame
+        # float64 and wrapped: the same phase whether a stream is decoded whole or in windows
+        acc = torch.cumsum(inc.double(), dim=1)
+        j = at * self.c.istft_sub
+        ref = self.phase0.expand(acc.shape[0], -1) if anchor is None else anchor
+        phi = torch.remainder(acc - acc[:, j : j + 1] + ref[:, None].double(), 2 * math.pi)
+        phi = phi.float()
+        tonal = torch.polar(torch.exp(torch.clamp(y[:, :, 2], max=12.0)), phi)
+        return spec + tonal, phi
+
+    def _istft(self, spec: Tensor, n_frames: int) -> Tensor:  # (B, J, bins) → (B, F * hop)
         seg = torch.fft.irfft(spec, n=self.n_fft) * self.window  # (B, J, n_fft)
         n_seg = seg.shape[1]
         length = (n_seg - 1) * self.hop_s + self.n_fft
@@ -287,6 +345,28 @@ class Decoder(nn.Module):
         # segment j is centred on (j + 1/2) * hop_s
         start = self.n_fft // 2 - self.hop_s // 2
         return out[:, start : start + n_frames * self.c.hop] / self.ola_gain
+
+    def forward(self, emb: Tensor) -> Tensor:  # (B, D, F) → (B, F * hop)
+        spec, _ = self.spectrum(emb)
+        return self._istft(spec, emb.shape[-1])
+
+    def decode_window(
+        self, emb: Tensor, anchor: Tensor | None, at: int, next_at: int
+    ) -> tuple[Tensor, Tensor | None]:
+        """Decode a window (B, D, F) → (audio (B, F * hop), tonal phase of frame ``next_at``).
+
+        ``anchor`` is the tonal phase of frame ``at`` (from the previous window's
+        ``next_at``, or None at the start of a stream). Direct-phase decoders return None,
+        and so does a window that ends at ``next_at``.
+        """
+        spec, phi = self.spectrum(emb, anchor, at)
+        audio = self._istft(spec, emb.shape[-1])
+        if phi is None:
+            return audio, None
+        j = next_at * self.c.istft_sub
+        if j >= phi.shape[1]:  # the window ends there: no frame to take the phase of
+            return audio, None
+        return audio, phi[:, j].clone()
 
 
 class ResidualVQ(nn.Module):
@@ -455,6 +535,20 @@ class Codec(nn.Module):
     def decode(self, emb: Tensor) -> Tensor:
         """Embeddings (B, D, F) → audio (B, F * hop) float32."""
         return self.decoder(emb).float()
+
+    def decode_window(
+        self, emb: Tensor, anchor: Tensor | None, at: int, next_at: int
+    ) -> tuple[Tensor, Tensor | None]:
+        """Decode one window of a stream: (audio (B, F * hop), decoder state at ``next_at``).
+
+        The decoder's state is the tonal branch's phase (B, bins), or None for a codec
+        without one. Pass the state a previous window returned for the same frame as
+        ``anchor`` with ``at`` = that frame's index in this window, and the window equals
+        the same frames of a whole-sequence decode (given :attr:`decoder_context` frames of
+        context on both sides); None starts a stream.
+        """
+        audio, state = self.decoder.decode_window(emb, anchor, at, next_at)
+        return audio.float(), state
 
     def forward(self, audio: Tensor, quantizer_dropout: bool | None = None) -> CodecOutput:
         """Training pass: audio (B, T) → reconstruction (B, F * hop), codes, commit loss."""

@@ -29,19 +29,35 @@ AUTOMATION = [
 ]
 
 
-def test_windowed_decode_equals_whole_sequence_decode(tiny_model: Any) -> None:
+@pytest.fixture(scope="module")
+def tonal_model() -> Any:
+    """The tiny model with the codec's tonal branch, whose phase is state the generator
+    carries from window to window."""
+    import dataclasses
+
+    from distill_live.model import build_model
+    from distill_live.model.codec import CodecConfig
+
+    torch.manual_seed(4321)
+    return build_model(dataclasses.replace(CodecConfig.tiny(), phase="tonal"), tiny=True)
+
+
+@pytest.mark.parametrize("which", ["direct", "tonal"])
+def test_windowed_decode_equals_whole_sequence_decode(
+    tiny_model: Any, tonal_model: Any, which: str
+) -> None:
     """Chunks decoded with decoder_context frames on each side, joined by the crossfade,
-    equal one decode of the whole code sequence (within float rounding)."""
-    gen = Generator(tiny_model, SamplingParams(seed=3), chunk_frames=2)
+    equal one decode of the whole code sequence (within float rounding); with the tonal
+    branch, given the decoder state the previous window reached."""
+    model = tiny_model if which == "direct" else tonal_model
+    gen = Generator(model, SamplingParams(seed=3), chunk_frames=2)
     stream = np.concatenate([gen.next_chunk() for _ in range(60)], axis=1)
     rng = torch.Generator()
     rng.manual_seed(3)
-    n = 120 + 2 + tiny_model.decoder_context + 2
-    codes, _ = sample_code_sequence(
-        tiny_model.prior, tiny_model.prior.initial_state(1), n, generator=rng
-    )
+    n = 120 + 2 + model.decoder_context + 2
+    codes, _ = sample_code_sequence(model.prior, model.prior.initial_state(1), n, generator=rng)
     with torch.inference_mode():
-        whole = tiny_model.codec.decode(tiny_model.codec.codes_to_embeddings(codes)).numpy()
+        whole = model.codec.decode(model.codec.codes_to_embeddings(codes)).numpy()
     ref = whole[:, : stream.shape[1]]
     assert np.max(np.abs(stream - ref)) < 1e-6 * max(1.0, float(np.max(np.abs(ref))))
 
@@ -54,11 +70,16 @@ def test_same_seed_is_bit_identical_and_another_seed_differs(tiny_model: Any) ->
     assert not np.allclose(a, c)
 
 
-@pytest.mark.parametrize("stereo", ["mono", "mid-side", "dual-seed"])
-def test_block_size_and_lookahead_do_not_change_the_audio(tiny_model: Any, stereo: str) -> None:
+@pytest.mark.parametrize("stereo", ["mono", "mid-side", "dual-seed", "tonal"])
+def test_block_size_and_lookahead_do_not_change_the_audio(
+    tiny_model: Any, tonal_model: Any, stereo: str
+) -> None:
     """Bit-identical: every change lands on the same chunk boundary whether the look-ahead
     was already past it (rolled back and regenerated) or not, and rolling back restores the
-    exact prior, random, crossfade and filter states."""
+    exact prior, random, crossfade, decoder and filter states ("tonal": mono with the
+    codec's tonal branch, whose phase is decoder state)."""
+    if stereo == "tonal":
+        tiny_model, stereo = tonal_model, "mono"
     auto = parse_automation(AUTOMATION)
     runs = [(256, 250.0), (64, 25.0), (1024, 900.0), (100, 77.0)]
     out = [

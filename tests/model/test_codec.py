@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pytest
 import torch
 
 from distill_live.model.codec import Codec, CodecConfig, ResidualVQ, mel_filterbank
+
+TONAL_TINY = dataclasses.replace(CodecConfig.tiny(), phase="tonal")
 
 
 def _perturbed(cfg: CodecConfig, seed: int = 0) -> Codec:
@@ -48,10 +53,15 @@ def test_fewer_codebooks_decode() -> None:
     assert not torch.allclose(first, full)
 
 
-@pytest.mark.parametrize("config", [CodecConfig.tiny(), CodecConfig()], ids=["tiny", "default"])
+@pytest.mark.parametrize(
+    "config",
+    [CodecConfig.tiny(), CodecConfig(), CodecConfig(phase="tonal"), TONAL_TINY],
+    ids=["tiny", "default", "tonal", "tiny-tonal"],
+)
 def test_windowed_decode_equals_whole_decode(config: CodecConfig) -> None:
-    """cached_conv's test_equal: windows decoded with decoder_context frames on each side
-    give exactly the samples of the whole-sequence decode, for several window sizes."""
+    """cached_conv's test_equal: windows decoded with decoder_context frames on each side,
+    each given the decoder state the previous window returned for its first frame, give
+    exactly the samples of the whole-sequence decode, for several window sizes."""
     codec = _perturbed(config, seed=1)
     hop, ctx = config.hop, codec.decoder_context
     n = 50
@@ -62,13 +72,65 @@ def test_windowed_decode_equals_whole_decode(config: CodecConfig) -> None:
         assert float(whole.abs().max()) > 1e-4
         for size in (1, 3, 8, 16):
             pieces = []
+            state = None
             for s in range(0, n, size):
                 e = min(n, s + size)
                 lo, hi = max(0, s - ctx), min(n, e + ctx)
-                out = codec.decode(emb[:, :, lo:hi])
+                out, state = codec.decode_window(emb[:, :, lo:hi], state, s - lo, e - lo)
+                if config.phase == "direct":
+                    assert state is None
                 pieces.append(out[:, (s - lo) * hop : (e - lo) * hop])
             chunked = torch.cat(pieces, dim=1)
-            torch.testing.assert_close(chunked, whole, rtol=0, atol=1e-6)
+            torch.testing.assert_close(chunked, whole, rtol=0, atol=2e-6)
+
+
+def test_tonal_branch_needs_its_state() -> None:
+    """A window decoded without the phase the stream reached there differs from the whole
+    decode even with full context: the tonal phase is state, not a function of the window.
+    Files from before the option decode with direct phase."""
+    assert (
+        CodecConfig.from_dict({k: v for k, v in TONAL_TINY.to_dict().items() if k != "phase"}).phase
+        == "direct"
+    )
+    codec = _perturbed(TONAL_TINY, seed=3)
+    hop, ctx = codec.hop, codec.decoder_context
+    codes = torch.randint(0, codec.codebook_size, (1, codec.n_codebooks, 40))
+    with torch.inference_mode():
+        emb = codec.codes_to_embeddings(codes)
+        whole = codec.decode(emb)
+        lo = 20 - ctx
+        fresh, _ = codec.decode_window(emb[:, :, lo:30], None, 0, 10)
+    err = (fresh[:, ctx * hop : (ctx + 5) * hop] - whole[:, 20 * hop : 25 * hop]).abs().max()
+    assert float(err) > 1e-3 * float(whole.abs().max())
+
+
+def test_tonal_branch_makes_steady_tones_off_the_frame_grid() -> None:
+    """A constant latent through the tonal branch alone, with a constant frequency offset of
+    a third of a bin, is one steady sinusoid between bin centres: the phase advances by the
+    same amount every hop, so consecutive frames add up without beating."""
+    cfg = TONAL_TINY
+    codec = Codec(cfg).eval()
+    dec = codec.decoder
+    n_bins = dec.n_bins
+    bin_k, offset = 5, 1.0 / 3.0  # between bins 5 and 6
+    with torch.no_grad():
+        dec.head.weight.zero_()
+        bias = dec.head.bias.view(cfg.istft_sub, 4, n_bins)
+        bias.fill_(0.0)
+        bias[:, 0] = -30.0  # direct branch silent
+        bias[:, 2] = -30.0
+        bias[:, 2, bin_k] = 0.0  # tonal magnitude 1 in bin k only
+        # advance of a frequency a third of a bin above bin k's centre, per STFT hop
+        bias[:, 3, bin_k] = 2 * torch.pi * offset * dec.hop_s / dec.n_fft
+        audio = codec.decode(torch.zeros(1, cfg.latent_dim, 60))[0]
+    x = audio[10 * cfg.hop : 50 * cfg.hop].numpy()
+    spec = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    freq = spec.argmax() * cfg.sample_rate / len(x)
+    expected = (bin_k + offset) * cfg.sample_rate / dec.n_fft
+    assert abs(freq - expected) < cfg.sample_rate / len(x) * 1.5
+    env = x.reshape(-1, dec.hop_s)
+    rms = np.sqrt((env**2).mean(1))
+    assert rms.min() > 0.9 * rms.max()  # steady: no beating between overlapping frames
 
 
 def test_windowed_decode_without_context_differs() -> None:
