@@ -180,6 +180,22 @@ def load_dataset(
     return AudioData(root, sample_rate, train, heldout, skipped)
 
 
+def _crop(clip: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
+    """A random ``length``-sample crop of ``clip``; a short clip lands at a random position."""
+    crop = np.zeros(length, dtype=np.float32)
+    if len(clip) >= length:
+        start = int(rng.integers(0, len(clip) - length + 1))
+        crop[:] = clip[start : start + length]
+    else:
+        start = int(rng.integers(0, length - len(clip) + 1))
+        crop[start : start + len(clip)] = clip
+    return crop
+
+
+def _pick(clips: Sequence[Clip], p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return clips[int(rng.choice(len(clips), p=p))].audio
+
+
 def random_crops(
     clips: Sequence[Clip],
     batch: int,
@@ -187,28 +203,43 @@ def random_crops(
     rng: np.random.Generator,
     gain_db: tuple[float, float] = (-12.0, 3.0),
     avoid_silence: int = 4,
+    pitch_semitones: float = 0.0,
+    mix: float = 0.0,
 ) -> np.ndarray:
     """A (batch, length) float32 batch of random crops with a random gain (no clipping).
 
     Clips are chosen in proportion to their length; a short clip is zero-padded at a random
     position. A crop that is almost silent is redrawn up to ``avoid_silence`` times.
+    Augmentation for small datasets: ``pitch_semitones`` > 0 plays each crop faster or
+    slower (tape style, uniform in +-that many semitones, resampled with soxr), and with
+    probability ``mix`` a second random crop is added at -12..0 dB (a codec must also
+    reproduce sounds together it only heard apart).
     """
+    if not 0.0 <= pitch_semitones <= 12.0:
+        raise ValueError(f"pitch shift {pitch_semitones} semitones: expected 0 to 12")
+    if not 0.0 <= mix <= 1.0:
+        raise ValueError(f"mix probability {mix}: expected 0 to 1")
     lengths = np.array([len(c.audio) for c in clips], dtype=np.float64)
     p = lengths / lengths.sum()
     out = np.zeros((batch, length), dtype=np.float32)
     for i in range(batch):
-        crop = np.zeros(length, dtype=np.float32)
+        ratio = 1.0
+        if pitch_semitones > 0:
+            ratio = float(2.0 ** (rng.uniform(-pitch_semitones, pitch_semitones) / 12.0))
+        need = int(math.ceil(length * ratio)) + 16 if ratio != 1.0 else length
+        crop = np.zeros(need, dtype=np.float32)
         for _ in range(avoid_silence + 1):
-            clip = clips[int(rng.choice(len(clips), p=p))].audio
-            crop = np.zeros(length, dtype=np.float32)
-            if len(clip) >= length:
-                start = int(rng.integers(0, len(clip) - length + 1))
-                crop[:] = clip[start : start + length]
-            else:
-                start = int(rng.integers(0, length - len(clip) + 1))
-                crop[start : start + len(clip)] = clip
+            crop = _crop(_pick(clips, p, rng), need, rng)
             if np.sqrt(np.mean(crop**2)) > SILENCE_RMS:
                 break
+        if mix > 0 and rng.random() < mix:
+            other = _crop(_pick(clips, p, rng), need, rng)
+            crop += other * np.float32(10.0 ** (rng.uniform(-12.0, 0.0) / 20.0))
+        if ratio != 1.0:
+            # `need` samples played back `ratio` times faster: about `length` samples
+            crop = soxr.resample(crop, ratio, 1.0)[:length].astype(np.float32)
+            if len(crop) < length:
+                crop = np.pad(crop, (0, length - len(crop)))
         gain = 10.0 ** (rng.uniform(*gain_db) / 20.0)
         peak = float(np.abs(crop).max()) * gain
         if peak > 0.99:

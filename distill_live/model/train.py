@@ -81,6 +81,8 @@ class TrainOptions:
     codec_lr: float = 5e-4
     codec_overrides: dict[str, Any] = field(default_factory=dict)
     codec_loss: dict[str, float] = field(default_factory=dict)  # ReconstructionLoss weights
+    pitch_shift: float = 0.0  # augmentation: crops played +- this many semitones (0 = off)
+    mix: float = 0.0  # augmentation: probability of adding a second crop (0 = off)
     # prior
     prior_batch_size: int = 16
     prior_frames: int = 256
@@ -379,6 +381,20 @@ def _unigram_bits(train: np.ndarray, held: np.ndarray, v: int) -> float:
 
 
 # ---------------------------------------------------------------------------- stages
+def _codec_batch(
+    data: AudioData,
+    opts: TrainOptions,
+    length: int,
+    rng: np.random.Generator,
+    device: torch.device,
+) -> Tensor:
+    """A (batch, length) batch of augmented training crops on ``device``."""
+    crops = random_crops(
+        data.train, opts.batch_size, length, rng, pitch_semitones=opts.pitch_shift, mix=opts.mix
+    )
+    return torch.from_numpy(crops).to(device)
+
+
 def _codec_stage(
     codec: Codec,
     data: AudioData,
@@ -417,7 +433,7 @@ def _codec_stage(
                 break
             for g in opt.param_groups:
                 g["lr"] = opts.codec_lr * _lr_factor(budget.step, fraction, warmup)
-            x = torch.from_numpy(random_crops(data.train, opts.batch_size, length, rng)).to(device)
+            x = _codec_batch(data, opts, length, rng, device)
             out = model(x)
             loss, parts = loss_fn(out.audio[:, hop:-hop], x[:, hop:-hop], out.commit_loss)
             opt.zero_grad(set_to_none=True)
@@ -488,7 +504,7 @@ def _refine_stage(
             stop, _ = _agree(d, budget.done(), budget.fraction(), device)
             if stop:
                 break
-            x = torch.from_numpy(random_crops(data.train, opts.batch_size, length, rng)).to(device)
+            x = _codec_batch(data, opts, length, rng, device)
             with torch.no_grad():
                 zq = codec.codes_to_embeddings(codec.encode(x))
             y = dec(zq)[:, hop:-hop]
@@ -686,6 +702,10 @@ def train(
         setattr(opts, k, val)
     if opts.minutes is None and opts.steps is None and None in (opts.codec_steps, opts.prior_steps):
         raise ValueError("give a budget: --minutes and/or --steps")
+    if not 0.0 <= opts.pitch_shift <= 12.0:
+        raise ValueError(f"--pitch-shift {opts.pitch_shift}: expected 0 to 12 semitones")
+    if not 0.0 <= opts.mix <= 1.0:
+        raise ValueError(f"--mix {opts.mix}: expected a probability from 0 to 1")
     from . import DistillModel, save_model
     from .prior import Prior, PriorConfig
 
@@ -988,6 +1008,22 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     m.add_argument("--batch-size", type=int, default=16)
     m.add_argument("--crop-frames", type=int, default=32)
     m.add_argument("--codec-lr", type=float, default=5e-4)
+    m.add_argument(
+        "--pitch-shift",
+        type=float,
+        default=0.0,
+        metavar="SEMITONES",
+        help="augmentation: play codec crops up to this many semitones faster or slower, "
+        "tape style (e.g. 2; default 0 = off)",
+    )
+    m.add_argument(
+        "--mix",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="augmentation: probability of adding a second crop to a codec crop (e.g. 0.5; "
+        "default 0 = off)",
+    )
     m.add_argument("--prior-batch-size", type=int, default=16)
     m.add_argument("--prior-frames", type=int, default=256)
     m.add_argument("--prior-lr", type=float, default=6e-4)
@@ -1018,13 +1054,23 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _value(text: str) -> int | float | str:
+    """A config value from the command line: an int, a float or else the text itself."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def _overrides(items: list[str], flag: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"{flag} {item!r}: expected KEY=VALUE")
-        out[key.replace("-", "_")] = float(value) if "." in value or "e" in value else int(value)
+        out[key.replace("-", "_")] = _value(value)
     return out
 
 
@@ -1052,6 +1098,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         crop_frames=args.crop_frames,
         codec_lr=args.codec_lr,
+        pitch_shift=args.pitch_shift,
+        mix=args.mix,
         prior_batch_size=args.prior_batch_size,
         prior_frames=args.prior_frames,
         prior_lr=args.prior_lr,

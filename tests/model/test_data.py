@@ -116,3 +116,41 @@ def test_random_crops_avoid_silence() -> None:
     crops = random_crops([Clip("gap", audio)], 32, 4096, rng, gain_db=(0.0, 0.0), avoid_silence=20)
     loud = (np.sqrt((crops**2).mean(1)) > 1e-3).mean()
     assert loud > 0.5  # 1 - 0.94 ** 21 = 73 % expected; without the redraw about 6 %
+
+
+def test_random_crops_pitch_shift_moves_a_tone_within_the_range() -> None:
+    """Tape-style augmentation: a 1 kHz tone comes out between -2 and +2 semitones of it,
+    at the requested length, and not always at 1 kHz."""
+    rng = np.random.default_rng(2)
+    t = np.arange(48000 * 2) / 48000
+    tone = Clip("tone", (0.5 * np.sin(2 * np.pi * 1000.0 * t)).astype(np.float32))
+    crops = random_crops([tone], 24, 16384, rng, gain_db=(0.0, 0.0), pitch_semitones=2.0)
+    assert crops.shape == (24, 16384) and crops.dtype == np.float32
+    peaks = np.array([_peak_hz(c, 48000) for c in crops])
+    lo, hi = 1000.0 * 2 ** (-2 / 12), 1000.0 * 2 ** (2 / 12)
+    assert ((peaks > lo - 6) & (peaks < hi + 6)).all()
+    assert np.ptp(peaks) > 100  # the shift varies from crop to crop
+    plain = random_crops([tone], 4, 16384, rng, gain_db=(0.0, 0.0))
+    assert all(abs(_peak_hz(c, 48000) - 1000.0) < 6 for c in plain)
+
+
+def test_random_crops_mix_adds_a_second_sound() -> None:
+    """With mix=1 every crop holds both of two tones (one per clip); with mix=0 only one."""
+    rng = np.random.default_rng(3)
+    t = np.arange(48000) / 48000
+    a = Clip("a", (0.4 * np.sin(2 * np.pi * 500.0 * t)).astype(np.float32))
+    b = Clip("b", (0.4 * np.sin(2 * np.pi * 3000.0 * t)).astype(np.float32))
+
+    def both(x: np.ndarray) -> bool:
+        spec = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+        hz = np.fft.rfftfreq(len(x), 1 / 48000)
+        at = [spec[np.argmin(np.abs(hz - f))] for f in (500.0, 3000.0)]
+        return min(at) > 0.1 * max(at)
+
+    mixed = random_crops([a, b], 40, 8192, rng, mix=1.0)
+    # both tones unless the same clip was drawn twice (probability 1/2 each crop)
+    share = np.mean([both(c) for c in mixed])
+    assert 0.25 < share < 0.75
+    assert float(np.abs(mixed).max()) <= 0.99 + 1e-6
+    alone = random_crops([a, b], 40, 8192, rng, mix=0.0)
+    assert not any(both(c) for c in alone)

@@ -317,3 +317,16 @@ def test_truncated_codec_decodes_like_a_prefix() -> None:
     torch.testing.assert_close(a, b)
     with pytest.raises(ValueError, match="n_codebooks"):
         codec.truncated(3)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("mix", 1.5, "--mix 1.5"), ("pitch_shift", -1.0, "--pitch-shift -1.0")],
+)
+def test_bad_augmentation_options_are_refused_before_any_work(
+    tmp_path: Path, option: str, value: float, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        kw: dict[str, Any] = {option: value}
+        train(tmp_path / "no-such-folder", tmp_path / "m.distill", minutes=1.0, **kw)
+    assert not (tmp_path / "m.distill").exists()
