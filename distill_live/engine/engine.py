@@ -37,6 +37,7 @@ import numpy as np
 
 from ..errors import ControlError, DeviceError, RecordingError
 from ..params import PARAMS, ParamValues, get_param
+from .generator import chunk_frames_for
 from .ring import H, Ring
 from .stream import AppliedChange, Change, FrameQueue, Stream
 
@@ -45,7 +46,6 @@ __all__ = [
     "AppliedChange",
     "RecordDefaults",
     "DEFAULT_LOOKAHEAD_MS",
-    "DEFAULT_CHUNK_FRAMES",
     "SOURCES",
     "setup_torch",
     "resolve_model",
@@ -56,8 +56,6 @@ log = logging.getLogger(__name__)
 #: Audio kept queued ahead of the play position (protects against scheduling hiccups; a
 #: control change does not wait for it, see the safety margin).
 DEFAULT_LOOKAHEAD_MS = 250.0
-#: Code frames per generated chunk (the control granularity: 2 x 1024 samples = 43 ms).
-DEFAULT_CHUNK_FRAMES = 2
 #: Where a change may land at the earliest: play position + guard + the time regeneration
 #: takes (the worst of the last 50, x1.2, + 3 ms), at least this many ms.
 MIN_SAFETY_MS = 40.0
@@ -145,7 +143,7 @@ class Engine:
         blocksize: int = 0,
         channels: int = 2,
         lookahead_ms: float = DEFAULT_LOOKAHEAD_MS,
-        chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+        chunk_frames: int | None = None,
         safety_ms: float | None = None,
         generator_nice: int | None = -10,
     ) -> None:
@@ -168,7 +166,10 @@ class Engine:
         self.blocksize = int(blocksize)
         self.channels = int(channels)
         self.lookahead_ms = float(lookahead_ms)
-        self.chunk_frames = int(chunk_frames)
+        # code frames per generated chunk (the control granularity; ~43 ms by default)
+        self.chunk_frames = (
+            chunk_frames_for(self.model.hop) if chunk_frames is None else int(chunk_frames)
+        )
         self.safety_ms = safety_ms
         self.generator_nice = generator_nice
         self._params = params or ParamValues()

@@ -36,7 +36,17 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["Generator", "SamplingParams"]
+__all__ = ["Generator", "SamplingParams", "DEFAULT_CHUNK_SAMPLES", "chunk_frames_for"]
+
+#: Audio samples decoded per chunk by default (about 43 ms at 48 kHz). Each chunk's window
+#: carries the decoder's context on both sides, so chunks of a few milliseconds would spend
+#: most of the decoding on context; much longer ones make control changes slower to hear.
+DEFAULT_CHUNK_SAMPLES = 2048
+
+
+def chunk_frames_for(hop: int) -> int:
+    """Code frames per chunk for a codec with this hop: about :data:`DEFAULT_CHUNK_SAMPLES`."""
+    return max(1, round(DEFAULT_CHUNK_SAMPLES / int(hop)))
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ class Generator:
         model: Any,
         sampling: SamplingParams,
         n_streams: int = 1,
-        chunk_frames: int = 2,
+        chunk_frames: int | None = None,
         context_frames: int | None = None,
         crossfade: int | None = None,
         fast_context: int | None = 2,
@@ -69,7 +79,7 @@ class Generator:
         self.hop = int(model.hop)
         self.sample_rate = int(model.sample_rate)
         self.n_streams = n_streams
-        self.chunk = int(chunk_frames)
+        self.chunk = chunk_frames_for(self.hop) if chunk_frames is None else int(chunk_frames)
         if self.chunk < 1:
             raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
         self.context = int(model.decoder_context if context_frames is None else context_frames)

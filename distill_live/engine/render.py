@@ -24,7 +24,8 @@ import numpy as np
 
 from ..errors import ControlError
 from ..params import ParamValues, get_param
-from .engine import DEFAULT_CHUNK_FRAMES, DEFAULT_LOOKAHEAD_MS, resolve_model, setup_torch
+from .engine import DEFAULT_LOOKAHEAD_MS, resolve_model, setup_torch
+from .generator import chunk_frames_for
 from .stream import AppliedChange, Change, FrameQueue, Stream
 
 __all__ = ["render", "render_frames", "drive", "AutomationEvent", "load_automation", "RENDER_RATES"]
@@ -84,7 +85,7 @@ def drive(
     automation: Sequence[AutomationEvent] | None = None,
     blocksize: int = 256,
     lookahead_ms: float = DEFAULT_LOOKAHEAD_MS,
-    chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+    chunk_frames: int | None = None,
     safety_ms: float = 30.0,
     context_frames: int | None = None,
     crossfade: int | None = None,
@@ -179,7 +180,7 @@ def render(
     automation: Sequence[AutomationEvent] | Sequence[Mapping[str, Any]] | None = None,
     blocksize: int = 256,
     lookahead_ms: float = DEFAULT_LOOKAHEAD_MS,
-    chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+    chunk_frames: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> Path:
@@ -197,6 +198,8 @@ def render(
     if not 0 < float(duration_s) <= 24 * 3600:
         raise ValueError(f"duration must be > 0 and at most 24 h, got {duration_s} s")
     model = resolve_model(model)
+    if chunk_frames is None:
+        chunk_frames = chunk_frames_for(model.hop)
     params = params or ParamValues()
     events = parse_automation(automation or [])
     if channels is None:

@@ -104,7 +104,7 @@ class Stream:
         stereo: str = "mono",
         out_rate: int = 48000,
         channels: int = 2,
-        chunk_frames: int = 2,
+        chunk_frames: int | None = None,
         context_frames: int | None = None,
         crossfade: int | None = None,
         fast_context: int | None = 2,

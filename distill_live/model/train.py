@@ -77,7 +77,7 @@ class TrainOptions:
     min_seconds: float = 10.0
     # codec
     batch_size: int = 16
-    crop_frames: int = 32
+    crop_frames: int = 32  # codec training crops: 32 x 1024 samples = 0.68 s
     codec_lr: float = 5e-4
     codec_overrides: dict[str, Any] = field(default_factory=dict)
     codec_loss: dict[str, float] = field(default_factory=dict)  # ReconstructionLoss weights
@@ -88,7 +88,7 @@ class TrainOptions:
     prior_frames: int = 256
     prior_lr: float = 6e-4
     prior_overrides: dict[str, Any] = field(default_factory=dict)
-    max_silence_frames: int = 2
+    max_silence_frames: int = 2  # 2 x 1024 samples = 43 ms
     prior_codebooks: int | None = None  # keep only the first N codebooks for the prior
     # reporting
     progress: bool = True
@@ -1006,7 +1006,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--heldout", type=float, default=0.1, help="share of the audio held out (default 0.1)"
     )
     m.add_argument("--batch-size", type=int, default=16)
-    m.add_argument("--crop-frames", type=int, default=32)
+    m.add_argument("--crop-frames", type=int, default=TrainOptions.crop_frames)
     m.add_argument("--codec-lr", type=float, default=5e-4)
     m.add_argument(
         "--pitch-shift",
@@ -1025,7 +1025,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "default 0 = off)",
     )
     m.add_argument("--prior-batch-size", type=int, default=16)
-    m.add_argument("--prior-frames", type=int, default=256)
+    m.add_argument("--prior-frames", type=int, default=TrainOptions.prior_frames)
     m.add_argument("--prior-lr", type=float, default=6e-4)
     m.add_argument(
         "--prior-codebooks",
@@ -1036,7 +1036,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "prior and the saved model use N",
     )
     m.add_argument(
-        "--max-silence-frames", type=int, default=2, help="longest silence kept in the prior's data"
+        "--max-silence-frames",
+        type=int,
+        default=TrainOptions.max_silence_frames,
+        help="longest silence kept in the prior's data",
     )
     m.add_argument(
         "--codec", action="append", default=[], metavar="KEY=VALUE", help="codec config override"

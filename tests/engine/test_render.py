@@ -12,7 +12,7 @@ import soundfile as sf
 import torch
 
 from distill_live.cli import main
-from distill_live.engine.generator import Generator, SamplingParams
+from distill_live.engine.generator import Generator, SamplingParams, chunk_frames_for
 from distill_live.engine.render import parse_automation, render, render_frames
 from distill_live.engine.stream import AppliedChange, Change, Stream
 from distill_live.errors import ControlError
@@ -62,6 +62,15 @@ def test_windowed_decode_equals_whole_sequence_decode(
     assert np.max(np.abs(stream - ref)) < 1e-6 * max(1.0, float(np.max(np.abs(ref))))
 
 
+@pytest.mark.parametrize(("hop", "frames"), [(256, 8), (512, 4), (1024, 2), (4096, 1)])
+def test_default_chunk_is_about_2048_samples_whatever_the_hop(
+    tiny_model: Any, hop: int, frames: int
+) -> None:
+    assert chunk_frames_for(hop) == frames
+    # the generator, and so Stream, Engine and render, take it when no chunk_frames is given
+    assert Generator(tiny_model, SamplingParams()).chunk == chunk_frames_for(tiny_model.hop)
+
+
 def test_same_seed_is_bit_identical_and_another_seed_differs(tiny_model: Any) -> None:
     a = render_frames(tiny_model, 30000, params=ParamValues(seed=5))
     b = render_frames(tiny_model, 30000, params=ParamValues(seed=5))
@@ -104,7 +113,7 @@ def test_changes_land_on_the_first_boundary_at_or_after_their_time(tiny_model: A
         automation=parse_automation(AUTOMATION),
         on_change=seen.append,
     )
-    chunk = 2 * tiny_model.hop  # output frames per chunk at 48 kHz
+    chunk = chunk_frames_for(tiny_model.hop) * tiny_model.hop  # output frames per chunk
     by_param = {c.param: c for c in seen}
     assert set(by_param) == {"temperature", "gain", "seed", "top_k", "width", "top_p"}
     for ev in AUTOMATION:

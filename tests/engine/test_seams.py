@@ -38,17 +38,21 @@ def _render(model: Any, **kw: Any) -> np.ndarray:
 
 @pytest.mark.slow
 def test_seams_are_not_detectable(tiny_model: Any) -> None:
+    # two-frame chunks (512 samples with the tiny model's hop): four times the seams of the
+    # default ~2048-sample chunk in the same 30 s, so the test has the power to see them
     chunk = 2 * tiny_model.hop
     delay = Limiter(1, 48000).delay
-    good = _p_values(_render(tiny_model), chunk, delay)
+    good = _p_values(_render(tiny_model, chunk_frames=2), chunk, delay)
     assert min(good.values()) > 0.01, good
 
-    naive = _p_values(_render(tiny_model, context_frames=0, crossfade=0), chunk, delay)
+    naive = _p_values(
+        _render(tiny_model, chunk_frames=2, context_frames=0, crossfade=0), chunk, delay
+    )
     assert min(naive.values()) < 1e-6, naive  # the statistic does see real seams
 
     # the crossfade alone does not hide missing context (the level dip stays visible):
     # context is what makes windowed decoding exact, the fade smooths what is left
-    fade_only = _p_values(_render(tiny_model, context_frames=0), chunk, delay)
+    fade_only = _p_values(_render(tiny_model, chunk_frames=2, context_frames=0), chunk, delay)
     assert fade_only["level"] < 1e-3, fade_only
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from distill_live.engine.generator import chunk_frames_for
 from distill_live.params import ParamValues
 from distill_live.record import read_sidecar, sidecar_path
 
@@ -48,8 +49,8 @@ def test_render_rates_and_subtypes(
     assert doc["dropped_blocks"] == 0 and doc["seed"] == 2
     [event] = doc["events"]
     assert (event["param"], event["value"], event["source"]) == ("temperature", 0.5, "automation")
-    # At the first chunk boundary at or after 0.2 s (chunks of 2 code frames = 2048 at 48 kHz).
-    chunk = 2 * 1024 * samplerate / 48000
+    # At the first chunk boundary at or after 0.2 s (chunks of about 2048 samples at 48 kHz).
+    chunk = chunk_frames_for(tiny.hop) * tiny.hop * samplerate / 48000
     assert 0.2 * samplerate <= event["frame"] <= 0.2 * samplerate + chunk + 1
 
 
