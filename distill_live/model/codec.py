@@ -10,6 +10,9 @@
   phase), and an overlap-add inverse FFT. No transposed convolutions at the audio rate.
   With ``phase="tonal"`` a second spectrum is added whose phase is accumulated from
   predicted instantaneous frequencies, so steady tones come out steady at any pitch.
+* ``pack`` P > 1: the three run at ``hop // P`` and each code frame holds the codes of its P
+  sub-frames, so the prior takes ``sample_rate / hop`` steps a second whatever the codec's
+  own rate.
 
 The decoder has no absolute-position dependence (zero-padded non-causal convolutions,
 per-frame layer norms), so a window of frames decoded with :attr:`Codec.decoder_context`
@@ -52,7 +55,16 @@ class CodecConfig:
     # (a rare onset per step, sharpened over 4x more steps). Hop 256 codecs need a prior
     # that steps several frames at a time; until then the default stays here.
     hop: int = 1024
-    n_codebooks: int = 8
+    # quantised latents per code frame. With pack P the encoder, quantiser and decoder run
+    # at hop // P, and a code frame holds the codes of its P sub-frames for every codebook
+    # (``n_codebooks * P`` codes, ordered codebook-major: code ``k * P + s`` is codebook k of
+    # sub-frame s), so the prior still steps ``hop`` samples at a time while the codec codes
+    # finer detail. Measured (sonic-pi samples, 50-min default run with pack 4, STFTs 1024):
+    # held-out SC 0.399 (random phase 0.553), usage 64-89 %, but a prior that samples the
+    # sub-frames of a step independently generates poorly (Fréchet MFCC median 360 over six
+    # seeds vs 60 at pack 1): not the default.
+    pack: int = 1
+    n_codebooks: int = 8  # residual codebooks (each codes every sub-frame)
     codebook_size: int = 256
     latent_dim: int = 64  # dimension of the quantised latent and of every codebook
     # encoder
@@ -115,10 +127,25 @@ class CodecConfig:
             )
         return cls(**d)
 
+    @property
+    def codes_per_frame(self) -> int:
+        """Codes in one code frame: what the prior predicts per step."""
+        return self.n_codebooks * self.pack
+
+    def inner(self) -> CodecConfig:
+        """The config of the networks, which run at ``hop // pack`` (pack 1)."""
+        return dataclasses.replace(self, hop=self.hop // self.pack, pack=1)
+
     def validate(self) -> None:
-        if self.hop % self.enc_sub or self.hop % self.istft_sub:
-            raise ValueError(f"hop {self.hop} must be divisible by enc_sub and istft_sub")
-        hop_s = self.hop // self.istft_sub
+        if self.pack < 1 or self.hop % self.pack:
+            raise ValueError(f"pack {self.pack} must be a positive divisor of hop {self.hop}")
+        hop = self.hop // self.pack
+        if hop % self.enc_sub or hop % self.istft_sub:
+            raise ValueError(
+                f"hop // pack = {hop} must be divisible by enc_sub {self.enc_sub} and "
+                f"istft_sub {self.istft_sub}"
+            )
+        hop_s = hop // self.istft_sub
         if self.istft_n_fft % hop_s or self.istft_n_fft // hop_s < 2 or hop_s % 2:
             raise ValueError(
                 f"istft_n_fft {self.istft_n_fft} must be an even multiple (>= 2x) of the "
@@ -134,7 +161,7 @@ class CodecOutput(NamedTuple):
     audio: Tensor  # (B, T) reconstruction
     codes: Tensor  # (B, K, F) long
     commit_loss: Tensor  # scalar
-    latent: Tensor  # (B, D, F) encoder output before quantisation
+    latent: Tensor  # (B, D, F * pack) encoder output before quantisation
 
 
 def _hz_to_mel(f: Tensor) -> Tensor:
@@ -499,7 +526,13 @@ class ResidualVQ(nn.Module):
 
 
 class Codec(nn.Module):
-    """The VQ-VAE: ``encode`` → codes → ``codes_to_embeddings`` → ``decode``."""
+    """The VQ-VAE: ``encode`` → codes → ``codes_to_embeddings`` → ``decode``.
+
+    Codes are (B, K, F): K = :attr:`n_codebooks` codes per frame of :attr:`hop` samples.
+    With ``config.pack`` P > 1 the networks run at ``hop // P`` and the K = n_codebooks x P
+    codes of a frame are its sub-frames' codes (see :class:`CodecConfig`); embeddings are
+    then (B, D, F * P), one per sub-frame.
+    """
 
     def __init__(self, config: CodecConfig) -> None:
         super().__init__()
@@ -507,18 +540,24 @@ class Codec(nn.Module):
         self.config = config
         self.sample_rate = config.sample_rate
         self.hop = config.hop
-        self.n_codebooks = config.n_codebooks
+        self.pack = config.pack
+        self.n_codebooks = config.codes_per_frame
         self.codebook_size = config.codebook_size
-        self.encoder = Encoder(config)
-        self.quantizer = ResidualVQ(config)
-        self.decoder = Decoder(config)
-        self.decoder_context = self.decoder.context
+        inner = config.inner()
+        self.encoder = Encoder(inner)
+        self.quantizer = ResidualVQ(inner)
+        self.decoder = Decoder(inner)
+        # code frames of context on each side for an exact windowed decode
+        self.decoder_context = -(-self.decoder.context // self.pack)
 
     def truncated(self, n_codebooks: int) -> Codec:
-        """A copy that keeps only the first ``n_codebooks`` codebooks (quantiser dropout
-        trains every such prefix to decode on its own)."""
-        if not 1 <= n_codebooks <= self.n_codebooks:
-            raise ValueError(f"n_codebooks must be in 1..{self.n_codebooks}, got {n_codebooks}")
+        """A copy that keeps only the first ``n_codebooks`` residual codebooks (quantiser
+        dropout trains every such prefix to decode on its own); with pack P its frames then
+        hold ``n_codebooks * P`` codes."""
+        if not 1 <= n_codebooks <= self.config.n_codebooks:
+            raise ValueError(
+                f"n_codebooks must be in 1..{self.config.n_codebooks}, got {n_codebooks}"
+            )
         cfg = dataclasses.replace(self.config, n_codebooks=n_codebooks)
         state = self.state_dict()
         for name in ("quantizer.embed", "quantizer.cluster_size", "quantizer.embed_sum"):
@@ -527,20 +566,39 @@ class Codec(nn.Module):
         new.load_state_dict(state)
         return new.train(self.training)
 
+    def _pack(self, codes: Tensor) -> Tensor:  # (B, K, F * P) → (B, K * P, F)
+        if self.pack == 1:
+            return codes
+        b, k, fp = codes.shape
+        p = self.pack
+        return codes.reshape(b, k, fp // p, p).permute(0, 1, 3, 2).reshape(b, k * p, fp // p)
+
+    def _unpack(self, codes: Tensor) -> Tensor:  # (B, K * P, F) → (B, K, F * P)
+        if self.pack == 1:
+            return codes
+        b, kp, f = codes.shape
+        p = self.pack
+        if kp % p:
+            raise ValueError(
+                f"codes must hold a multiple of pack={p} codes per frame in dim 1, got {kp}"
+            )
+        return codes.reshape(b, kp // p, p, f).permute(0, 1, 3, 2).reshape(b, kp // p, f * p)
+
     def encode(self, audio: Tensor) -> Tensor:
         """Audio (B, T) float → codes (B, K, T // hop) long."""
         if audio.dim() == 1:
             audio = audio[None]
-        return self.quantizer.encode(self.encoder(audio))
+        audio = audio[:, : audio.shape[-1] // self.hop * self.hop]
+        return self._pack(self.quantizer.encode(self.encoder(audio)))
 
     def codes_to_embeddings(self, codes: Tensor) -> Tensor:
-        """Codes (B, K, F) → embeddings (B, D, F); fewer than K codebooks may be given."""
+        """Codes (B, K, F) → embeddings (B, D, F * pack); fewer codebooks may be given."""
         if codes.dim() == 2:
             codes = codes[None]
-        return self.quantizer.lookup(codes.long())
+        return self.quantizer.lookup(self._unpack(codes.long()))
 
     def decode(self, emb: Tensor) -> Tensor:
-        """Embeddings (B, D, F) → audio (B, F * hop) float32."""
+        """Embeddings (B, D, F * pack) → audio (B, F * hop) float32."""
         return self.decoder(emb).float()
 
     def decode_window(
@@ -552,21 +610,24 @@ class Codec(nn.Module):
         without one. Pass the state a previous window returned for the same frame as
         ``anchor`` with ``at`` = that frame's index in this window, and the window equals
         the same frames of a whole-sequence decode (given :attr:`decoder_context` frames of
-        context on both sides); None starts a stream.
+        context on both sides); None starts a stream. ``at`` and ``next_at`` count code
+        frames.
         """
-        audio, state = self.decoder.decode_window(emb, anchor, at, next_at)
+        audio, state = self.decoder.decode_window(emb, anchor, at * self.pack, next_at * self.pack)
         return audio.float(), state
 
     def forward(self, audio: Tensor, quantizer_dropout: bool | None = None) -> CodecOutput:
-        """Training pass: audio (B, T) → reconstruction (B, F * hop), codes, commit loss."""
-        z = self.encoder(audio)  # (B, D, F)
+        """Training pass: audio (B, T) → reconstruction (B, F * hop), codes (B, K, F), commit
+        loss, latent (B, D, F * pack)."""
+        audio = audio[:, : audio.shape[-1] // self.hop * self.hop]
+        z = self.encoder(audio)  # (B, D, F * pack)
         b = z.shape[0]
         n_active = None
         use_dropout = self.training if quantizer_dropout is None else quantizer_dropout
         if use_dropout and self.config.quantizer_dropout > 0:
-            k = self.n_codebooks
+            k = self.config.n_codebooks
             n_active = torch.full((b,), k, dtype=torch.long, device=z.device)
             drop = torch.rand(b, device=z.device) < self.config.quantizer_dropout
             n_active[drop] = torch.randint(1, k + 1, (int(drop.sum()),), device=z.device)
         zq, codes, commit = self.quantizer(z, n_active)
-        return CodecOutput(self.decoder(zq), codes, commit, z)
+        return CodecOutput(self.decoder(zq), self._pack(codes), commit, z)

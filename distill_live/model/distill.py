@@ -107,7 +107,7 @@ def build_model(
         prior_config = PriorConfig.tiny() if tiny else PriorConfig()
     prior_config = dataclasses.replace(
         prior_config,
-        n_codebooks=codec_config.n_codebooks,
+        n_codebooks=codec_config.codes_per_frame,
         codebook_size=codec_config.codebook_size,
     )
     model = DistillModel(Codec(codec_config), Prior(prior_config))

@@ -455,6 +455,14 @@ def _short(value: Any) -> str:
     return str(_round(value))
 
 
+def _codebooks_row(info: dict[str, Any]) -> str:
+    pack = int(info.get("codec_config", {}).get("pack", 1))
+    row = f"{info['n_codebooks']} x {info['codebook_size']} codes"
+    if pack > 1:
+        row += f" a frame ({info['n_codebooks'] // pack} codebooks x {pack} sub-frames)"
+    return row
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     info = info_dict(args.model)
     if args.json:
@@ -481,7 +489,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("sha256", info["file_sha256"]),
         ("sample rate", f"{info['sample_rate']} Hz"),
         ("hop", f"{info['hop']} samples ({info['sample_rate'] / info['hop']:.3f} frames/s)"),
-        ("codebooks", f"{info['n_codebooks']} x {info['codebook_size']} codes"),
+        ("codebooks", _codebooks_row(info)),
         ("decoder context", f"{info.get('decoder_context', '?')} frames each side"),
         ("parameters", ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in params.items())),
     ]

@@ -741,7 +741,8 @@ def train(
             f"--prior-codebooks must be between 1 and the codec's {codec_cfg.n_codebooks} "
             f"codebooks, got {opts.prior_codebooks}"
         )
-    prior_kw = dict(n_codebooks=k_prior, codebook_size=codec_cfg.codebook_size)
+    # with pack P the prior predicts the P sub-frames' codes of each kept codebook
+    prior_kw = dict(n_codebooks=k_prior * codec_cfg.pack, codebook_size=codec_cfg.codebook_size)
     prior_cfg = PriorConfig.tiny(**prior_kw) if opts.tiny else PriorConfig(**prior_kw)
     if opts.prior_overrides:
         prior_cfg = PriorConfig(**{**prior_cfg.__dict__, **opts.prior_overrides})
@@ -874,7 +875,7 @@ def train(
         steps, seconds = budgets[stage]
         if stage == "refine" and not opts.refine:
             continue
-        if stage == "prior" and codec.n_codebooks > k_prior:
+        if stage == "prior" and codec.config.n_codebooks > k_prior:
             # quantiser dropout trained every prefix of the codebooks to decode on its own:
             # keep the first k_prior, the ones that carry structure the prior can learn
             codec = codec.truncated(k_prior).to(device)
@@ -936,7 +937,7 @@ def train(
             "heldout_unigram_bits": results.get("prior", {}).get("unigram_bits"),
             "max_silence_frames": opts.max_silence_frames,
             "codec_codebooks_trained": codec_cfg.n_codebooks,
-            "codebooks_kept": codec.n_codebooks,
+            "codebooks_kept": codec.config.n_codebooks,
             "world_size": d.world,
             "device": str(device),
             "torch": torch.__version__,

@@ -42,14 +42,27 @@ def tonal_model() -> Any:
     return build_model(dataclasses.replace(CodecConfig.tiny(), phase="tonal"), tiny=True)
 
 
-@pytest.mark.parametrize("which", ["direct", "tonal"])
+@pytest.fixture(scope="module")
+def packed_model() -> Any:
+    """A tiny model whose codec packs four 256-sample sub-frames into each 1024-sample
+    frame (the prior predicts 4 x 2 codes a step)."""
+    import dataclasses
+
+    from distill_live.model import build_model
+    from distill_live.model.codec import CodecConfig
+
+    torch.manual_seed(4322)
+    return build_model(dataclasses.replace(CodecConfig.tiny(), hop=1024, pack=4), tiny=True)
+
+
+@pytest.mark.parametrize("which", ["direct", "tonal", "packed"])
 def test_windowed_decode_equals_whole_sequence_decode(
-    tiny_model: Any, tonal_model: Any, which: str
+    tiny_model: Any, tonal_model: Any, packed_model: Any, which: str
 ) -> None:
     """Chunks decoded with decoder_context frames on each side, joined by the crossfade,
     equal one decode of the whole code sequence (within float rounding); with the tonal
     branch, given the decoder state the previous window reached."""
-    model = tiny_model if which == "direct" else tonal_model
+    model = {"direct": tiny_model, "tonal": tonal_model, "packed": packed_model}[which]
     gen = Generator(model, SamplingParams(seed=3), chunk_frames=2)
     stream = np.concatenate([gen.next_chunk() for _ in range(60)], axis=1)
     rng = torch.Generator()

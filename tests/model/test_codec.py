@@ -11,6 +11,8 @@ import torch
 from distill_live.model.codec import Codec, CodecConfig, ResidualVQ, mel_filterbank
 
 TONAL_TINY = dataclasses.replace(CodecConfig.tiny(), phase="tonal")
+# four sub-frames of 256 samples a code frame of 1024
+PACKED_TINY = dataclasses.replace(CodecConfig.tiny(), hop=1024, pack=4)
 
 
 def _perturbed(cfg: CodecConfig, seed: int = 0) -> Codec:
@@ -42,6 +44,40 @@ def test_shapes_tiny() -> None:
     assert torch.isfinite(out).all()
 
 
+def test_packed_frames_hold_their_sub_frames_codes() -> None:
+    """pack 4: the networks run at hop // 4 and frame f holds, codebook-major, the codes of
+    sub-frames 4f..4f+3 (code k * 4 + s is codebook k of sub-frame s); decoding the packed
+    codes gives the audio of decoding the sub-frame codes, and the prior sees 4x the codes
+    at a quarter of the steps."""
+    cfg = PACKED_TINY
+    codec = _perturbed(cfg, seed=2)
+    assert (codec.hop, codec.n_codebooks) == (1024, cfg.n_codebooks * 4)
+    assert codec.decoder.c.hop == 256
+    frames = 6
+    audio = torch.randn(2, frames * 1024 + 300) * 0.1
+    with torch.inference_mode():
+        codes = codec.encode(audio)
+        sub = codec.quantizer.encode(codec.encoder(audio[:, : frames * 1024]))  # (B, K, 4F)
+        assert codes.shape == (2, cfg.n_codebooks * 4, frames)
+        assert sub.shape == (2, cfg.n_codebooks, frames * 4)
+        for f in range(frames):
+            for k in range(cfg.n_codebooks):
+                for s in range(4):
+                    assert torch.equal(codes[:, k * 4 + s, f], sub[:, k, f * 4 + s])
+        emb = codec.codes_to_embeddings(codes)
+        assert emb.shape == (2, cfg.latent_dim, frames * 4)
+        torch.testing.assert_close(emb, codec.quantizer.lookup(sub))
+        assert codec.decode(emb).shape == (2, frames * 1024)
+        # truncating keeps whole codebooks: every sub-frame of the first one
+        first = codec.truncated(1)
+        assert first.n_codebooks == 4
+        assert torch.equal(first.encode(audio), codes[:, :4])
+        with pytest.raises(ValueError, match="multiple of pack=4"):
+            codec.codes_to_embeddings(codes[:, :3])
+    with pytest.raises(ValueError, match="pack 3 must be a positive divisor of hop 1024"):
+        dataclasses.replace(cfg, pack=3).validate()
+
+
 def test_fewer_codebooks_decode() -> None:
     cfg = CodecConfig.tiny()
     codec = _perturbed(cfg)
@@ -55,8 +91,15 @@ def test_fewer_codebooks_decode() -> None:
 
 @pytest.mark.parametrize(
     "config",
-    [CodecConfig.tiny(), CodecConfig(), CodecConfig(phase="tonal"), TONAL_TINY],
-    ids=["tiny", "default", "tonal", "tiny-tonal"],
+    [
+        CodecConfig.tiny(),
+        CodecConfig(),
+        CodecConfig(phase="tonal"),
+        TONAL_TINY,
+        PACKED_TINY,
+        dataclasses.replace(PACKED_TINY, phase="tonal"),
+    ],
+    ids=["tiny", "default", "tonal", "tiny-tonal", "tiny-packed", "tiny-packed-tonal"],
 )
 def test_windowed_decode_equals_whole_decode(config: CodecConfig) -> None:
     """cached_conv's test_equal: windows decoded with decoder_context frames on each side,
@@ -65,10 +108,9 @@ def test_windowed_decode_equals_whole_decode(config: CodecConfig) -> None:
     codec = _perturbed(config, seed=1)
     hop, ctx = config.hop, codec.decoder_context
     n = 50
-    codes = torch.randint(0, config.codebook_size, (2, config.n_codebooks, n))
+    codes = torch.randint(0, config.codebook_size, (2, codec.n_codebooks, n))
     with torch.inference_mode():
-        emb = codec.codes_to_embeddings(codes)
-        whole = codec.decode(emb)
+        whole = codec.decode(codec.codes_to_embeddings(codes))
         assert float(whole.abs().max()) > 1e-4
         for size in (1, 3, 8, 16):
             pieces = []
@@ -76,7 +118,8 @@ def test_windowed_decode_equals_whole_decode(config: CodecConfig) -> None:
             for s in range(0, n, size):
                 e = min(n, s + size)
                 lo, hi = max(0, s - ctx), min(n, e + ctx)
-                out, state = codec.decode_window(emb[:, :, lo:hi], state, s - lo, e - lo)
+                emb = codec.codes_to_embeddings(codes[:, :, lo:hi])  # as the generator does
+                out, state = codec.decode_window(emb, state, s - lo, e - lo)
                 if config.phase == "direct":
                     assert state is None
                 pieces.append(out[:, (s - lo) * hop : (e - lo) * hop])

@@ -78,6 +78,38 @@ def test_tiny_model_trains_and_loss_falls(data_dir: Path, tmp_path: Path) -> Non
     assert (out.parent / "m.distill.ckpt").exists()
 
 
+def test_packed_codec_trains_and_its_prior_predicts_every_sub_frame(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """--codec hop=1024 --codec pack=4: the codec trains at 256-sample sub-frames, keeps
+    its first codebook for the prior (--prior-codebooks 1), and the prior predicts that
+    codebook's 4 sub-frame codes per 1024-sample step."""
+    out = tmp_path / "p.distill"
+    summary = train(
+        data_dir,
+        out,
+        tiny=True,
+        codec_steps=30,
+        prior_steps=30,
+        progress=False,
+        threads=1,
+        batch_size=8,
+        crop_frames=4,
+        prior_frames=16,
+        min_seconds=5.0,
+        codec_lr=2e-3,
+        prior_codebooks=1,
+        codec_overrides={"hop": 1024, "pack": 4},
+    )
+    assert summary["codec_last_loss"] < 0.8 * summary["codec_first_loss"]
+    assert summary["prior_last_bits"] < summary["prior_first_bits"] - 0.3
+    model = load_model(out)
+    assert (model.hop, model.n_codebooks, model.prior.config.n_codebooks) == (1024, 4, 4)
+    assert model.codec.decoder.c.hop == 256
+    assert model.header is not None and model.header["codec_config"]["pack"] == 4
+    assert model.header["training"]["codebooks_kept"] == 1
+
+
 def test_too_little_audio_is_a_training_data_error(
     tmp_path: Path, make_audio: Callable[..., Path]
 ) -> None:
