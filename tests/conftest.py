@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -38,6 +39,12 @@ from tests.rig import JACK_MIDI_BACKEND
 
 # Nothing in the test suite may start a JACK server behind our back.
 os.environ.setdefault("JACK_NO_START_SERVER", "1")
+
+# A suite started in the background by a non-interactive shell (`make test &`, nohup) inherits
+# SIGINT ignored, and so would every `play` it starts (Python keeps an inherited SIG_IGN): the
+# Ctrl-C tests would wait for a stop that never comes. Children of a Python handler get SIG_DFL.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _require(tool: str, package: str) -> str:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +132,29 @@ def _status_line(st: dict[str, Any]) -> str:
     )
 
 
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """SIGTERM (``kill``, a launcher script, a service manager) stops ``play`` like Ctrl-C:
+    the recording is finished and the summary printed. A second one during the shutdown is
+    ignored (SIGKILL still ends everything). Main thread only, as ``signal`` requires."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = False
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal fired
+        if not fired:
+            fired = True
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_play(args: argparse.Namespace) -> int:
     from .engine import Engine
 
@@ -152,31 +179,32 @@ def cmd_play(args: argparse.Namespace) -> int:
     )
     control: Any = None
     t0 = time.monotonic()
-    try:
-        engine.start()
-        st = engine.stats()
-        print(
-            f"playing on {st['device']} at {st['samplerate']} Hz "
-            f"(first sound after {st['first_sound_s'] or 0:.2f} s); Ctrl-C stops",
-            file=sys.stderr,
-        )
-        _set_record_defaults(engine, args)
-        if getattr(args, "record", None):
-            path = engine.record_start(args.record)
-            print(f"recording to {path}", file=sys.stderr)
-        # Control opens after --record has started, so no OSC/MIDI client ever sees a
-        # `--record` session as not recording.
-        from ..control.commands import start_control
+    with _sigterm_stops():
+        try:
+            engine.start()
+            st = engine.stats()
+            print(
+                f"playing on {st['device']} at {st['samplerate']} Hz "
+                f"(first sound after {st['first_sound_s'] or 0:.2f} s); Ctrl-C stops",
+                file=sys.stderr,
+            )
+            _set_record_defaults(engine, args)
+            if getattr(args, "record", None):
+                path = engine.record_start(args.record)
+                print(f"recording to {path}", file=sys.stderr)
+            # Control opens after --record has started, so no OSC/MIDI client ever sees a
+            # `--record` session as not recording.
+            from ..control.commands import start_control
 
-        control = start_control(engine, args)
-        _play_loop(engine, args, t0, control)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if control is not None:
-            control.close()
-        final = engine.stats() if engine.stream is not None else None
-        engine.stop()
+            control = start_control(engine, args)
+            _play_loop(engine, args, t0, control)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if control is not None:
+                control.close()
+            final = engine.stats() if engine.stream is not None else None
+            engine.stop()
     if final is not None:
         st = final
         print(

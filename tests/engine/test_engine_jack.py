@@ -142,6 +142,36 @@ def test_play_command_against_jack(rt_jack: Any, tmp_path: Path, capsys: Any) ->
     assert rate == 48000 and data.shape[0] > 48000
 
 
+def test_sigterm_stops_play_cleanly(rt_jack: Any, tmp_path: Path) -> None:
+    """`kill PID` (SIGTERM, what launchers and service managers send) ends `play` like Ctrl-C:
+    exit status 0, the summary printed, the recording finished (not left "recording")."""
+    import signal
+
+    from distill_live.model import build_model, save_model
+    from distill_live.record import read_sidecar, sidecar_path
+
+    model = tmp_path / "tiny.distill"
+    save_model(build_model(tiny=True), model)
+    take = tmp_path / "take.wav"
+    argv = [sys.executable, "-m", "distill_live", "play", "--model", str(model), "--no-ui"]
+    argv += ["--duration", "60", "--osc-port", "0", "--no-oscquery", "--record", str(take)]
+    child = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait(lambda: sidecar_path(take).exists() and take.stat().st_size > 200_000, 60)
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+    assert child.returncode == 0, err
+    assert "played" in err and "0 empty callbacks" in err, err
+    doc = read_sidecar(sidecar_path(take))
+    assert doc["status"] == "complete", doc
+    data, rate = sf.read(take)
+    assert rate == 48000 and len(data) > 24000  # what was on disk at SIGTERM, at least
+
+
 def test_play_without_any_output_says_so(tmp_path: Path) -> None:
     from distill_live.model import build_model, save_model
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import signal
 import subprocess
 import sys
 import termios
@@ -107,7 +108,13 @@ class PtyPlay:
             stdout=slave,
             stderr=slave,
             cwd=cwd,
-            env=dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="200", TERM="xterm"),
+            env=dict(
+                os.environ,
+                PYTHONPATH=str(REPO),
+                COLUMNS="200",
+                TERM="xterm",
+                PYTHONFAULTHANDLER="1",
+            ),
             preexec_fn=setup,
         )
         self.out = bytearray()
@@ -141,8 +148,16 @@ class PtyPlay:
 
     def close(self) -> None:
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+            # still running (a failed test): SIGABRT makes faulthandler print every thread's
+            # stack, so the failure shows where it hung
+            self.proc.send_signal(signal.SIGABRT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+            time.sleep(0.2)
+            print(self.text()[-12000:])
         os.close(self.slave)
         os.close(self.master)
 
