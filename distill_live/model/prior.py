@@ -2,8 +2,11 @@
 
 One step per code *frame*: the K codes of a frame are embedded (one table per codebook) and
 summed into one input vector, and K parallel heads predict the K codes of the next frame. The
-codebooks of one frame are therefore sampled independently given the past (no flattening, no
-depth model: measured 1.5 ms/frame against 6.8 ms for a flattened sequence, FACTS.md).
+codebooks of one frame are therefore sampled independently given the past (no flattening:
+measured 1.5 ms/frame against 6.8 ms for a flattened sequence, FACTS.md). With
+``depth=True`` a small depth stage (a residual MLP over the frame's hidden state plus the
+summed embeddings of the codes already drawn) predicts the K codes one after another, for
+codecs whose codes within a frame depend on each other (a packed codec's sub-frames).
 
 Positions are relative (ALiBi: a per-head linear penalty on the distance between query and
 key), and each layer attends to the last ``window`` inputs only (so the whole stack sees
@@ -47,6 +50,11 @@ class PriorConfig:
     window: int = 128  # frames each layer attends to (KV cache length); the stack sees
     # n_layers * (window - 1) + 1 frames (4 x 127 + 1 = 509 frames, 10.9 s at hop 1024)
     dropout: float = 0.1
+    # False: the K codes of a frame are drawn independently given the past. True: one after
+    # another (a depth stage: a residual MLP over the frame's hidden state plus embeddings of
+    # the codes already drawn), for codecs whose codes within a frame depend on each other
+    # (CodecConfig.pack > 1: the sub-frames of a frame).
+    depth: bool = False
 
     def __post_init__(self) -> None:
         for name in ("n_codebooks", "codebook_size", "d_model", "n_layers", "n_heads"):
@@ -93,6 +101,7 @@ class PriorState:
     v: Tensor
     pos: int = 0
     last_tokens: Tensor | None = None
+    hidden: Tensor | None = None  # (B, D) the last step's output, for a depth prior
 
     @property
     def batch(self) -> int:
@@ -104,6 +113,7 @@ class PriorState:
             v=self.v.clone(),
             pos=self.pos,
             last_tokens=None if self.last_tokens is None else self.last_tokens.clone(),
+            hidden=None if self.hidden is None else self.hidden.clone(),
         )
 
 
@@ -159,6 +169,12 @@ class Prior(nn.Module):
         self.blocks = nn.ModuleList(_Block(cfg) for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(d)
         self.head = nn.Linear(d, k * v)  # K parallel heads, one (D -> V) block each
+        if cfg.depth:
+            self.depth_embed = nn.Embedding(k * v, d)  # codes already drawn in the frame
+            self.depth_pos = nn.Parameter(torch.zeros(k, d))
+            self.depth_ln = nn.LayerNorm(d)
+            self.depth_ff1 = nn.Linear(d, cfg.ff_mult * d)
+            self.depth_ff2 = nn.Linear(cfg.ff_mult * d, d)
         self.register_buffer("offsets", torch.arange(k) * v, persistent=False)  # (K,)
         slopes = _alibi_slopes(cfg.n_heads)
         self.register_buffer("slopes", slopes, persistent=False)  # (H,)
@@ -209,8 +225,42 @@ class Prior(nn.Module):
         bias = self.attention_bias(t).to(x.dtype)
         for block in self.blocks:
             x = block(x, bias)
-        logits = self.head(self.ln_f(x))  # (B, T, K * V)
-        return logits.view(b, t, k, -1).permute(0, 2, 1, 3)  # (B, K, T, V)
+        h = self.ln_f(x)  # (B, T, D)
+        if not self.config.depth:
+            logits = self.head(h)  # (B, T, K * V)
+            return logits.view(b, t, k, -1).permute(0, 2, 1, 3)  # (B, K, T, V)
+        e = self.depth_embed(codes + self.offsets.view(1, -1, 1))  # (B, K, T, D)
+        drawn = (torch.cumsum(e, dim=1) - e).permute(0, 2, 1, 3)  # (B, T, K, D) codes < j
+        return self._depth(h, drawn).permute(0, 2, 1, 3)  # (B, K, T, V)
+
+    def _depth(self, h: Tensor, drawn: Tensor, j: int | None = None) -> Tensor:
+        """Depth stage: h (..., D), drawn (..., J, D) summed embeddings of the codes before
+        each codebook -> logits (..., J, V), for codebooks 0..K-1 (or codebook ``j`` alone,
+        J = 1)."""
+        cfg = self.config
+        sl = slice(None) if j is None else slice(j, j + 1)
+        u = h.unsqueeze(-2) + drawn + self.depth_pos[sl]  # (..., J, D)
+        y = F.gelu(self.depth_ff1(self.depth_ln(u)), approximate="tanh")
+        u = u + self.depth_ff2(y)
+        w = self.head.weight.view(cfg.n_codebooks, cfg.codebook_size, cfg.d_model)[sl]
+        bias = self.head.bias.view(cfg.n_codebooks, cfg.codebook_size)[sl]
+        return torch.einsum("...jd,jvd->...jv", u, w) + bias  # (..., J, V)
+
+    @torch.inference_mode()
+    def depth_logits(self, state: PriorState, drawn: Tensor) -> Tensor:
+        """A depth prior's logits (B, V) for codebook ``j = drawn.shape[1]`` of the frame
+        :meth:`step` last predicted, given its codes 0..j-1 already drawn (B, j)."""
+        if not self.config.depth or state.hidden is None:
+            raise ValueError("depth_logits needs a depth prior and a state that has stepped")
+        b, j = drawn.shape
+        if j >= self.config.n_codebooks:
+            raise ValueError(f"all {self.config.n_codebooks} codes are drawn already")
+        d = self.config.d_model
+        if j:
+            prev = self.depth_embed(drawn + self.offsets[:j]).sum(dim=1)  # (B, D)
+        else:
+            prev = torch.zeros(b, d, dtype=state.hidden.dtype, device=state.hidden.device)
+        return self._depth(state.hidden, prev.unsqueeze(1), j)[:, 0]  # (B, V)
 
     def loss(self, codes: Tensor) -> Tensor:
         """Mean cross-entropy in nats per code of :meth:`forward` on ``codes`` (B, K, T)."""
@@ -235,7 +285,8 @@ class Prior(nn.Module):
 
         tokens: (B, K) long codes of the previous frame, or ``None`` for BOS (the start of a
         stream). Returns logits (B, K, V) and ``state`` (updated in place, pending tokens
-        cleared). Eval-mode semantics (no dropout) whatever ``self.training`` says.
+        cleared). For a depth prior only codebook 0's logits are final: draw the others with
+        :meth:`depth_logits`. Eval-mode semantics (no dropout) whatever ``self.training`` says.
         """
         cfg = self.config
         b = state.batch
@@ -269,7 +320,14 @@ class Prior(nn.Module):
             y = F.gelu(F.linear(y, blk.ff1.weight, blk.ff1.bias), approximate="tanh")
             x = x + F.linear(y, blk.ff2.weight, blk.ff2.bias)
         x = F.layer_norm(x, (d,), self.ln_f.weight, self.ln_f.bias, self.ln_f.eps)
-        logits = F.linear(x, self.head.weight, self.head.bias).view(b, cfg.n_codebooks, -1)
+        if cfg.depth:
+            # codebook 0's logits; the others depend on the codes drawn before them
+            # (depth_logits): here they are those of an empty prefix
+            state.hidden = x
+            empty = torch.zeros(b, cfg.n_codebooks, d, dtype=x.dtype, device=x.device)
+            logits = self._depth(x, empty)
+        else:
+            logits = F.linear(x, self.head.weight, self.head.bias).view(b, cfg.n_codebooks, -1)
         state.pos += 1
         state.last_tokens = None
         return logits, state

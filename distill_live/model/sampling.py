@@ -167,7 +167,20 @@ def sample_code_sequence(
         tokens = state.last_tokens
         for i in range(n_frames):
             logits, state = prior.step(tokens, state)  # (B, K, V)
-            if per_row:
+            if prior.config.depth:  # codebook j given the codes 0..j-1 just drawn
+                tokens = torch.empty((b, k), dtype=torch.long)
+                for j in range(k):
+                    lj = logits[:, 0] if j == 0 else prior.depth_logits(state, tokens[:, :j])
+                    if per_row:
+                        tokens[:, j] = torch.cat(
+                            [
+                                sample_from_logits(lj[r : r + 1], temperature, top_k, top_p, g)
+                                for r, g in enumerate(generator)  # type: ignore[arg-type]
+                            ]
+                        )
+                    else:
+                        tokens[:, j] = sample_from_logits(lj, temperature, top_k, top_p, generator)  # type: ignore[arg-type]
+            elif per_row:
                 tokens = torch.cat(
                     [
                         sample_from_logits(logits[r : r + 1], temperature, top_k, top_p, g)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import pytest
 import torch
 
@@ -45,6 +48,67 @@ def test_step_matches_forward_past_the_window_wrap(cfg: PriorConfig) -> None:
     assert full.shape == (2, cfg.n_codebooks, t, cfg.codebook_size)
     streamed = _stream_logits(prior, codes)
     torch.testing.assert_close(streamed, full, rtol=1e-4, atol=1e-5)
+
+
+DEPTH = PriorConfig(**{**PriorConfig.tiny(n_codebooks=4).__dict__, "depth": True})
+
+
+def test_depth_prior_streaming_matches_forward_code_by_code() -> None:
+    """A depth prior's logits for codebook j depend on the codes 0..j-1 of the same frame:
+    step() gives codebook 0's, depth_logits() the others given the codes drawn before them,
+    and together they equal forward() (teacher-forced), past the ring wrap."""
+    torch.manual_seed(2)
+    prior = Prior(DEPTH).eval()
+    with torch.no_grad():
+        for p in prior.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    t = 3 * DEPTH.window + 2
+    codes = torch.randint(0, DEPTH.codebook_size, (2, DEPTH.n_codebooks, t))
+    with torch.no_grad():
+        full = prior(codes)  # (B, K, T, V)
+    state = prior.initial_state(2)
+    tokens = None
+    for i in range(t):
+        logits, state = prior.step(tokens, state)
+        torch.testing.assert_close(logits[:, 0], full[:, 0, i], rtol=1e-4, atol=1e-5)
+        for j in range(1, DEPTH.n_codebooks):
+            lj = prior.depth_logits(state, codes[:, :j, i])
+            torch.testing.assert_close(lj, full[:, j, i], rtol=1e-4, atol=1e-5)
+        tokens = codes[:, :, i]
+    # the earlier codes of the frame do change codebook 1's distribution
+    other = (codes[:, :1, 0] + 1) % DEPTH.codebook_size
+    assert not torch.allclose(
+        prior.depth_logits(state, other), prior.depth_logits(state, codes[:, :1, 0])
+    )
+
+
+@pytest.mark.parametrize("depth", [False, True])
+def test_only_a_depth_prior_learns_codes_that_depend_within_a_frame(depth: bool) -> None:
+    """Frames whose codebook 1 repeats codebook 0, which is uniformly random: given the
+    past, codebook 0 is unpredictable and codebook 1 is determined by it. A depth prior
+    learns that (codebook 1 near 0 bits); parallel heads cannot (about log2 V bits)."""
+    cfg = dataclasses.replace(PriorConfig.tiny(n_codebooks=2), depth=depth)
+    torch.manual_seed(3)
+    prior = Prior(cfg)
+    opt = torch.optim.Adam(prior.parameters(), lr=3e-3)
+    v = cfg.codebook_size
+    for _ in range(150):
+        c0 = torch.randint(0, v, (16, 1, 24))
+        loss = prior.loss(torch.cat([c0, c0], dim=1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    prior.eval()
+    c0 = torch.randint(0, v, (8, 1, 24))
+    with torch.no_grad():
+        logits = prior(torch.cat([c0, c0], dim=1))  # (B, 2, T, V)
+        nll = torch.nn.functional.cross_entropy(
+            logits[:, 1].reshape(-1, v), c0[:, 0].reshape(-1)
+        ) / math.log(2)
+    if depth:
+        assert float(nll) < 0.5
+    else:
+        assert float(nll) > math.log2(v) - 0.5
 
 
 def test_window_limits_context_so_streams_are_endless() -> None:

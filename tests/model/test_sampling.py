@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -148,12 +149,18 @@ def test_out_of_range_parameters_are_refused(kw: dict, name: str) -> None:
         filter_logits(_logits(), args["temperature"], args["top_k"], args["top_p"])
 
 
-@pytest.fixture(scope="module")
-def prior() -> Prior:
+@pytest.fixture(scope="module", params=[False, True], ids=["parallel", "depth"])
+def prior(request: pytest.FixtureRequest) -> Prior:
+    """Parallel heads, and a depth prior (a frame's codes drawn one after another)."""
     torch.manual_seed(4)
-    p = Prior(PriorConfig.tiny(n_codebooks=3, codebook_size=32)).eval()
+    cfg = dataclasses.replace(
+        PriorConfig.tiny(n_codebooks=3, codebook_size=32), depth=request.param
+    )
+    p = Prior(cfg).eval()
     with torch.no_grad():  # sharpen the untrained head so greedy and sampling differ clearly
         p.head.weight.mul_(40.0)
+        if cfg.depth:
+            p.depth_embed.weight.mul_(20.0)
     return p
 
 
@@ -181,6 +188,8 @@ def test_top_k_1_and_top_p_0_are_greedy(prior: Prior) -> None:
     for t in range(30):
         logits, state = prior.step(tokens, state)
         tokens = logits.argmax(-1)
+        for j in range(1, 3 if prior.config.depth else 0):  # each given the ones before
+            tokens[:, j] = prior.depth_logits(state, tokens[:, :j]).argmax(-1)
         assert torch.equal(tokens, greedy[:, :, t])
 
 
