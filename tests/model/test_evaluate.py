@@ -152,7 +152,9 @@ def data_dir(make_audio: Callable[..., Path], tmp_path: Path) -> Path:
 def test_evaluate_tiny_model(data_dir: Path) -> None:
     torch.manual_seed(0)
     model = build_model(tiny=True)
-    opts = EvalOptions(generate_seconds=3.0, temperature_seconds=2.0, max_codec_seconds=0.5)
+    opts = EvalOptions(
+        generate_seconds=3.0, temperature_seconds=2.0, max_codec_seconds=0.5, repeats=3
+    )
     r = evaluate(model, data_dir, opts)
     json.dumps(r)  # JSON-able
     for name in ("codec", "lowpass_4k", "random_phase"):
@@ -173,11 +175,23 @@ def test_evaluate_tiny_model(data_dir: Path) -> None:
     fd = r["generation"]["frechet_mfcc"]
     assert fd["generated"] >= 0 and fd["real_excerpt"] >= 0
     assert fd["real_excerpt_through_codec"] >= 0
+    # repeated over seeds 0..2 and three excerpts; the first of each is the single figure
+    assert len(fd["generated_each"]) == len(fd["real_excerpt_each"]) == 3
+    assert fd["generated_each"][0] == fd["generated"]
+    assert fd["real_excerpt_each"][0] == fd["real_excerpt"]
+    assert len(set(fd["generated_each"])) == 3  # different seeds, different audio
+    assert fd["generated_median"] == pytest.approx(np.median(fd["generated_each"]), abs=1e-3)
+    assert fd["real_excerpt_median"] == pytest.approx(np.median(fd["real_excerpt_each"]), abs=1e-3)
+    assert r["checks"]["frechet_median_within_1.5x_real_median"] == (
+        fd["generated_median"] <= 1.5 * fd["real_excerpt_median"] + 1e-6
+    )
     assert len(r["prior"]["bits_per_codebook"]) == model.n_codebooks
     assert r["generation"]["generated_seconds"] == pytest.approx(3.0, abs=0.01)
     t = r["temperature"]
     assert set(t["code_entropy_bits"]) == {"0.3", "1", "1.8"}
     assert t["top_k_1_equals_greedy"] and t["top_p_0_equals_greedy"] and t["same_seed_identical"]
+    assert len(t["rms_ratio_0.5_to_1_each"]) == 3
+    assert t["rms_ratio_0.5_to_1_each"][0] == pytest.approx(t["rms_ratio_0.5_to_1"], abs=1e-4)
     assert all(isinstance(v, bool) for v in r["checks"].values())
 
 
