@@ -27,7 +27,10 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
-__all__ = ["Ring", "HEADER", "H"]
+__all__ = ["Ring", "HEADER", "H", "sweep_stale_rings"]
+
+PREFIX = "dl_ring_"  # shared-memory names: dl_ring_{creator pid}_{random}
+SHM_DIR = "/dev/shm"
 
 
 class H:
@@ -52,6 +55,39 @@ class H:
 
 
 HEADER = 16  # int64 slots (128 bytes, keeps the frames 16-byte aligned)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def sweep_stale_rings(directory: str = SHM_DIR) -> list[str]:
+    """Unlink the rings of engines that died without cleaning up (SIGKILL of the whole
+    process group, power loss of a container): their creator's pid, in the name, is gone.
+    Each is 0.5-1 MB of RAM under /dev/shm until reboot otherwise. A ring whose pid was
+    reused by a live process is left alone. Returns the names removed (Linux; elsewhere, and
+    for rings that are not ours to remove, nothing)."""
+    removed: list[str] = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        pid_text, _, rest = name.removeprefix(PREFIX).partition("_")
+        if not name.startswith(PREFIX) or not pid_text.isdigit() or not rest:
+            continue
+        if _alive(int(pid_text)):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(directory, name))
+            removed.append(name)
+    return removed
 
 
 class Ring:
@@ -81,7 +117,8 @@ class Ring:
             raise ValueError(f"ring capacity must be a power of two >= 1024, got {capacity}")
         if not 1 <= channels <= 64:
             raise ValueError(f"ring channels must be in 1..64, got {channels}")
-        name = f"dl_ring_{uuid.uuid4().hex[:12]}"
+        sweep_stale_rings()
+        name = f"{PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
         shm = shared_memory.SharedMemory(
             name=name, create=True, size=cls.nbytes(capacity, channels)
         )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from distill_live.engine.audio import make_callback
-from distill_live.engine.ring import H, Ring
+from distill_live.engine.ring import H, Ring, sweep_stale_rings
 
 
 @pytest.fixture
@@ -87,3 +91,26 @@ def test_attach_sees_the_same_memory(ring: Ring) -> None:
         np.testing.assert_array_equal(other.data[:10], _frames(0, 10))
     finally:
         other.close()
+
+
+def test_rings_of_dead_engines_are_swept(tmp_path: Path) -> None:
+    """A ring left behind by a killed engine (its creator pid is gone) is removed when the
+    next ring is made; a live engine's ring and other files stay."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for name in (
+        f"dl_ring_{dead.pid}_0123abcd",  # dead creator: removed
+        f"dl_ring_{os.getpid()}_0123abcd",  # live creator: kept
+        "dl_ring_0123456789ab",  # older name without a pid: kept
+        "other_file",
+    ):
+        (tmp_path / name).write_bytes(b"\0" * 64)
+    assert sweep_stale_rings(str(tmp_path)) == [f"dl_ring_{dead.pid}_0123abcd"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"dl_ring_{os.getpid()}_0123abcd", "dl_ring_0123456789ab", "other_file"]
+    )
+
+
+def test_ring_names_carry_the_creator_pid(ring: Ring) -> None:
+    assert ring.name.startswith(f"dl_ring_{os.getpid()}_")
+    assert os.path.exists(f"/dev/shm/{ring.name}")
