@@ -60,9 +60,10 @@ class CodecConfig:
     # (``n_codebooks * P`` codes, ordered codebook-major: code ``k * P + s`` is codebook k of
     # sub-frame s), so the prior still steps ``hop`` samples at a time while the codec codes
     # finer detail. Measured (sonic-pi samples, 50-min default run with pack 4, STFTs 1024):
-    # held-out SC 0.399 (random phase 0.553), usage 64-89 %, but a prior that samples the
-    # sub-frames of a step independently generates poorly (Fréchet MFCC median 360 over six
-    # seeds vs 60 at pack 1): not the default.
+    # held-out SC 0.399 (random phase 0.553), usage 64-89 %, but its prior generates poorly
+    # (Fréchet MFCC median of 12 seeds 125 vs 46 at pack 1, real excerpts 48; also with a
+    # depth prior) and falls silent at low temperature. Pack 2 (STFTs 2048): SC 0.550, usage
+    # 55-92 %, Fréchet median 241. Not the default.
     pack: int = 1
     n_codebooks: int = 8  # residual codebooks (each codes every sub-frame)
     codebook_size: int = 256
