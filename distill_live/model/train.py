@@ -48,6 +48,7 @@ __all__ = [
     "cmd_train",
     "train",
     "prior_sequences",
+    "noisy_context",
     "codec_validation",
 ]
 
@@ -90,6 +91,9 @@ class TrainOptions:
     prior_overrides: dict[str, Any] = field(default_factory=dict)
     max_silence_frames: int = 2  # 2 x 1024 samples = 43 ms
     prior_codebooks: int | None = None  # keep only the first N codebooks for the prior
+    # regulariser: each code of the prior's context (not of its targets) is replaced by a
+    # uniformly random code with this probability (0 = off)
+    prior_input_noise: float = 0.0
     # reporting
     progress: bool = True
     validate_every_s: float = 300.0
@@ -387,6 +391,23 @@ def _stream(seqs: list[list[np.ndarray]], rng: np.random.Generator, min_len: int
     return stream
 
 
+def noisy_context(
+    codes: Tensor, p: float, codebook_size: int, generator: torch.Generator | None = None
+) -> Tensor:
+    """``codes`` (any shape, long) with each code replaced, with probability ``p``, by a
+    uniformly random one (which may be the same code). The prior reads this as its context
+    and still predicts the clean codes: it learns to continue from contexts with mistakes in
+    them, as its own samples will have, and cannot simply recall a memorised sequence.
+    """
+    if p <= 0.0:
+        return codes
+    hit = torch.rand(codes.shape, generator=generator, device=codes.device) < p
+    other = torch.randint(
+        codebook_size, codes.shape, generator=generator, device=codes.device, dtype=codes.dtype
+    )
+    return torch.where(hit, other, codes)
+
+
 def _unigram_bits(train: np.ndarray, held: np.ndarray, v: int) -> float:
     """Bits per code of held-out codes (K, N) under the per-codebook training histogram."""
     bits = 0.0
@@ -618,7 +639,8 @@ def _prior_stage(
             batch = (
                 torch.from_numpy(np.stack([stream[:, s : s + t] for s in starts])).long().to(device)
             )
-            logits = model(batch)  # (B, K, T, V)
+            inputs = noisy_context(batch, opts.prior_input_noise, v)
+            logits = model(inputs)  # (B, K, T, V): frame t from the (noisy) frames before it
             loss = F.cross_entropy(logits.reshape(-1, v), batch.reshape(-1))
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -722,6 +744,11 @@ def train(
         raise ValueError(f"--pitch-shift {opts.pitch_shift}: expected 0 to 12 semitones")
     if not 0.0 <= opts.mix <= 1.0:
         raise ValueError(f"--mix {opts.mix}: expected a probability from 0 to 1")
+    if not 0.0 <= opts.prior_input_noise < 1.0:
+        raise ValueError(
+            f"--prior-input-noise {opts.prior_input_noise}: expected a probability from 0 to "
+            "below 1"
+        )
     from . import DistillModel, save_model
     from .prior import Prior, PriorConfig
 
@@ -1055,6 +1082,14 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "prior and the saved model use N",
     )
     m.add_argument(
+        "--prior-input-noise",
+        type=float,
+        default=TrainOptions.prior_input_noise,
+        metavar="P",
+        help="regulariser: replace each context code of the prior by a random one with "
+        "probability P while training (e.g. 0.1; default 0 = off)",
+    )
+    m.add_argument(
         "--max-silence-frames",
         type=int,
         default=TrainOptions.max_silence_frames,
@@ -1127,6 +1162,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         prior_lr=args.prior_lr,
         max_silence_frames=args.max_silence_frames,
         prior_codebooks=args.prior_codebooks,
+        prior_input_noise=args.prior_input_noise,
         codec_overrides=_overrides(args.codec, "--codec"),
         prior_overrides=_overrides(args.prior, "--prior"),
         codec_loss={k: float(v) for k, v in _overrides(args.codec_loss, "--codec-loss").items()},

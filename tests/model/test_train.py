@@ -17,7 +17,7 @@ import torch
 
 from distill_live.errors import TrainingDataError
 from distill_live.model import load_model, read_header
-from distill_live.model.train import train
+from distill_live.model.train import noisy_context, train
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,14 +51,12 @@ def _env() -> dict[str, str]:
     return env
 
 
-def test_tiny_model_trains_and_loss_falls(data_dir: Path, tmp_path: Path) -> None:
-    out = tmp_path / "m.distill"
-    summary = train(
-        data_dir,
-        out,
+def _train_tiny(data_dir: Path, out: Path, steps: int = 40, **options: Any) -> dict[str, Any]:
+    """A tiny model trained in process for ``steps`` codec and prior steps."""
+    kw: dict[str, Any] = dict(
         tiny=True,
-        codec_steps=40,
-        prior_steps=40,
+        codec_steps=steps,
+        prior_steps=steps,
         progress=False,
         threads=1,
         batch_size=8,
@@ -67,6 +65,13 @@ def test_tiny_model_trains_and_loss_falls(data_dir: Path, tmp_path: Path) -> Non
         min_seconds=5.0,
         codec_lr=2e-3,
     )
+    kw.update(options)
+    return train(data_dir, out, **kw)
+
+
+def test_tiny_model_trains_and_loss_falls(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.distill"
+    summary = _train_tiny(data_dir, out)
     assert summary["codec_steps"] == 40 and summary["prior_steps"] == 40
     assert summary["codec_last_loss"] < 0.8 * summary["codec_first_loss"]
     assert summary["prior_last_bits"] < summary["prior_first_bits"] - 0.3
@@ -85,19 +90,12 @@ def test_packed_codec_trains_and_its_prior_predicts_every_sub_frame(
     its first codebook for the prior (--prior-codebooks 1), and the prior predicts that
     codebook's 4 sub-frame codes per 1024-sample step."""
     out = tmp_path / "p.distill"
-    summary = train(
+    summary = _train_tiny(
         data_dir,
         out,
-        tiny=True,
-        codec_steps=30,
-        prior_steps=30,
-        progress=False,
-        threads=1,
-        batch_size=8,
+        steps=30,
         crop_frames=4,
         prior_frames=16,
-        min_seconds=5.0,
-        codec_lr=2e-3,
         prior_codebooks=1,
         codec_overrides={"hop": 1024, "pack": 4},
     )
@@ -353,7 +351,11 @@ def test_truncated_codec_decodes_like_a_prefix() -> None:
 
 @pytest.mark.parametrize(
     ("option", "value", "message"),
-    [("mix", 1.5, "--mix 1.5"), ("pitch_shift", -1.0, "--pitch-shift -1.0")],
+    [
+        ("mix", 1.5, "--mix 1.5"),
+        ("pitch_shift", -1.0, "--pitch-shift -1.0"),
+        ("prior_input_noise", 1.0, "--prior-input-noise 1.0"),
+    ],
 )
 def test_bad_augmentation_options_are_refused_before_any_work(
     tmp_path: Path, option: str, value: float, message: str
@@ -362,3 +364,25 @@ def test_bad_augmentation_options_are_refused_before_any_work(
         kw: dict[str, Any] = {option: value}
         train(tmp_path / "no-such-folder", tmp_path / "m.distill", minutes=1.0, **kw)
     assert not (tmp_path / "m.distill").exists()
+
+
+def test_noisy_context_replaces_the_given_share_of_codes() -> None:
+    codes = torch.randint(0, 8, (4, 3, 20_000))
+    assert noisy_context(codes, 0.0, 8) is codes
+    noisy = noisy_context(codes, 0.3, 8, torch.Generator().manual_seed(1))
+    assert noisy.shape == codes.shape and noisy.dtype == codes.dtype
+    assert int(noisy.min()) >= 0 and int(noisy.max()) < 8
+    # a replaced code is drawn uniformly, so 1 in 8 replacements lands on the same code
+    changed = float((noisy != codes).float().mean())
+    assert abs(changed - 0.3 * 7 / 8) < 0.01
+    again = noisy_context(codes, 0.3, 8, torch.Generator().manual_seed(1))
+    assert torch.equal(noisy, again)
+
+
+def test_prior_trains_with_input_noise(data_dir: Path, tmp_path: Path) -> None:
+    summary = _train_tiny(data_dir, tmp_path / "m.distill", prior_input_noise=0.2)
+    # the targets stay clean: the prior still learns the held-out codes
+    assert summary["prior_last_bits"] < summary["prior_first_bits"] - 0.3
+    assert summary["heldout_prior_bits"] < 3.8
+    header = read_header(tmp_path / "m.distill")
+    assert header["training"]["options"]["prior_input_noise"] == 0.2
