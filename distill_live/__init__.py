@@ -13,6 +13,7 @@ from .errors import (
     ModelFileError,
     RecordingError,
     TrainingDataError,
+    TrainingOptionError,
 )
 from .params import PARAMS, Param, ParamValues
 
@@ -26,6 +27,7 @@ __all__ = [
     "DistillLiveError",
     "ModelFileError",
     "TrainingDataError",
+    "TrainingOptionError",
     "DeviceError",
     "ControlError",
     "RecordingError",

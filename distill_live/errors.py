@@ -11,6 +11,7 @@ __all__ = [
     "DistillLiveError",
     "ModelFileError",
     "TrainingDataError",
+    "TrainingOptionError",
     "DeviceError",
     "ControlError",
     "RecordingError",
@@ -27,6 +28,10 @@ class ModelFileError(DistillLiveError, ValueError):
 
 class TrainingDataError(DistillLiveError, ValueError):
     """A training or evaluation folder holds no usable audio, or too little of it."""
+
+
+class TrainingOptionError(DistillLiveError, ValueError):
+    """A training option, a model config override or a checkpoint to resume does not fit."""
 
 
 class DeviceError(DistillLiveError, RuntimeError):

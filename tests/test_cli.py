@@ -97,3 +97,32 @@ def test_data_commands_on_missing_folder_are_one_line_errors(command: str, tmp_p
     )
     done = run_cli(*args)
     assert_one_line_error(done)
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragments"),
+    [
+        (["--codec", "codebook_sise=128"], ["--codec codebook_sise", "unknown setting"]),
+        (["--codec", "pack=3"], ["--codec pack=3", "divisor of hop"]),
+        (["--prior", "dropout=1.5"], ["--prior dropout=1.5", "dropout"]),
+        (["--prior-input-noise", "2"], ["--prior-input-noise 2.0", "probability"]),
+    ],
+)
+def test_train_option_mistakes_are_one_line_errors(
+    tmp_path: Path, flags: list[str], fragments: list[str]
+) -> None:
+    """A typo in a config override is refused (not silently ignored) and reported as the
+    user's mistake, not as an internal error, before any audio is read."""
+    done = run_cli(
+        "train",
+        str(tmp_path / "no-audio-here"),
+        "--out",
+        str(tmp_path / "m.distill"),
+        "--minutes",
+        "1",
+        *flags,
+    )
+    assert done.returncode == 1
+    assert "internal error" not in done.stderr
+    assert_one_line_error(done, "error:", *fragments)
+    assert not (tmp_path / "m.distill").exists()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import math
 import os
 import platform
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -31,7 +32,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..errors import TrainingDataError
+from ..errors import TrainingDataError, TrainingOptionError
 from .codec import Codec, CodecConfig
 from .data import AudioData, Clip, crop_to_frames, frame_rms, load_dataset, random_crops
 from .losses import (
@@ -41,6 +42,7 @@ from .losses import (
     hinge_d_loss,
     hinge_g_loss,
 )
+from .prior import PriorConfig
 
 __all__ = [
     "TrainOptions",
@@ -153,7 +155,7 @@ class _Budget:
 
     def __init__(self, steps: int | None, seconds: float | None, done_steps: int, spent_s: float):
         if steps is None and seconds is None:
-            raise ValueError("a stage needs a step or a time budget")
+            raise TrainingOptionError("a stage needs a step or a time budget")
         self.steps = steps
         self.seconds = seconds
         self.step = done_steps
@@ -237,9 +239,9 @@ def _load_checkpoint(path: Path) -> dict[str, Any]:
         )
     state = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{str(path)!r} is not a distill_live training checkpoint")
+        raise TrainingOptionError(f"{str(path)!r} is not a distill_live training checkpoint")
     if state.get("version") != CHECKPOINT_VERSION:
-        raise ValueError(
+        raise TrainingOptionError(
             f"checkpoint {str(path)!r} has version {state.get('version')}, this distill_live "
             f"reads version {CHECKPOINT_VERSION}; train without --resume"
         )
@@ -699,10 +701,32 @@ def _resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available; use --device cpu")
+        raise TrainingOptionError("--device cuda: no CUDA device is available; use --device cpu")
     if name not in ("cpu", "cuda"):
-        raise ValueError(f"--device must be cpu, cuda or auto, got {name!r}")
+        raise TrainingOptionError(f"--device must be cpu, cuda or auto, got {name!r}")
     return torch.device(name)
+
+
+_Config = TypeVar("_Config", CodecConfig, PriorConfig)
+
+
+def _with_overrides(base: _Config, overrides: dict[str, Any], flag: str) -> _Config:
+    """``base`` with ``overrides`` applied and checked: an unknown key or a bad value is a
+    :class:`TrainingOptionError` that names the flag (a typo must not be ignored)."""
+    known = [f.name for f in dataclasses.fields(base)]
+    for key in overrides:
+        if key not in known:
+            raise TrainingOptionError(
+                f"{flag} {key}=...: unknown setting; expected one of {', '.join(known)}"
+            )
+    try:
+        cfg = dataclasses.replace(base, **overrides)
+        if isinstance(cfg, CodecConfig):
+            cfg.validate()
+    except (TypeError, ValueError) as exc:
+        shown = " ".join(f"{k}={v}" for k, v in overrides.items())
+        raise TrainingOptionError(f"{flag} {shown}: {exc}") from exc
+    return cfg
 
 
 def _stage_budgets(opts: TrainOptions) -> dict[str, tuple[int | None, float | None]]:
@@ -739,18 +763,18 @@ def train(
             raise TypeError(f"train() got an unknown option {k!r}")
         setattr(opts, k, val)
     if opts.minutes is None and opts.steps is None and None in (opts.codec_steps, opts.prior_steps):
-        raise ValueError("give a budget: --minutes and/or --steps")
+        raise TrainingOptionError("give a budget: --minutes and/or --steps")
     if not 0.0 <= opts.pitch_shift <= 12.0:
-        raise ValueError(f"--pitch-shift {opts.pitch_shift}: expected 0 to 12 semitones")
+        raise TrainingOptionError(f"--pitch-shift {opts.pitch_shift}: expected 0 to 12 semitones")
     if not 0.0 <= opts.mix <= 1.0:
-        raise ValueError(f"--mix {opts.mix}: expected a probability from 0 to 1")
+        raise TrainingOptionError(f"--mix {opts.mix}: expected a probability from 0 to 1")
     if not 0.0 <= opts.prior_input_noise < 1.0:
-        raise ValueError(
+        raise TrainingOptionError(
             f"--prior-input-noise {opts.prior_input_noise}: expected a probability from 0 to "
             "below 1"
         )
     from . import DistillModel, save_model
-    from .prior import Prior, PriorConfig
+    from .prior import Prior
 
     device = _resolve_device(opts.device)
     d = _init_distributed(device)
@@ -768,19 +792,12 @@ def train(
     ckpt_path = Path(opts.checkpoint) if opts.checkpoint else out.with_name(out.name + ".ckpt")
     t_start = time.monotonic()
 
-    codec_cfg = CodecConfig.tiny() if opts.tiny else CodecConfig()
-    for k, val in opts.codec_overrides.items():
-        setattr(codec_cfg, k, val)
-    data = load_dataset(data_dir, codec_cfg.sample_rate, opts.heldout, opts.min_seconds)
-    crop_len = opts.crop_frames * codec_cfg.hop
-    if data.seconds("train") * codec_cfg.sample_rate < crop_len:
-        raise TrainingDataError(
-            f"too little training audio in {str(data_dir)!r}: {data.seconds('train'):.1f} s "
-            f"after holding out validation audio; add audio"
-        )
+    codec_cfg = _with_overrides(
+        CodecConfig.tiny() if opts.tiny else CodecConfig(), opts.codec_overrides, "--codec"
+    )
     k_prior = opts.prior_codebooks or codec_cfg.n_codebooks
     if not 1 <= k_prior <= codec_cfg.n_codebooks:
-        raise ValueError(
+        raise TrainingOptionError(
             f"--prior-codebooks must be between 1 and the codec's {codec_cfg.n_codebooks} "
             f"codebooks, got {opts.prior_codebooks}"
         )
@@ -788,9 +805,19 @@ def train(
     prior_kw: dict[str, Any] = dict(
         n_codebooks=k_prior * codec_cfg.pack, codebook_size=codec_cfg.codebook_size
     )
-    prior_cfg = PriorConfig.tiny(**prior_kw) if opts.tiny else PriorConfig(**prior_kw)
-    if opts.prior_overrides:
-        prior_cfg = PriorConfig(**{**prior_cfg.__dict__, **opts.prior_overrides})
+    prior_cfg = _with_overrides(
+        PriorConfig.tiny(**prior_kw) if opts.tiny else PriorConfig(**prior_kw),
+        opts.prior_overrides,
+        "--prior",
+    )
+    # options are all checked: now the audio
+    data = load_dataset(data_dir, codec_cfg.sample_rate, opts.heldout, opts.min_seconds)
+    crop_len = opts.crop_frames * codec_cfg.hop
+    if data.seconds("train") * codec_cfg.sample_rate < crop_len:
+        raise TrainingDataError(
+            f"too little training audio in {str(data_dir)!r}: {data.seconds('train'):.1f} s "
+            f"after holding out validation audio; add audio"
+        )
 
     codec = Codec(codec_cfg).to(device)
     prior = Prior(prior_cfg).to(device)
@@ -817,7 +844,7 @@ def train(
         prior_started = ck["progress"]["stage"] == "done" or ck["progress"]["steps"]["prior"] > 0
         same_prior = ck["prior_config"] == dict(prior_cfg.__dict__)
         if ck["codec_config"] != codec_cfg.to_dict() or (prior_started and not same_prior):
-            raise ValueError(
+            raise TrainingOptionError(
                 f"checkpoint {str(ckpt_path)!r} was made with other model settings; "
                 "resume with the same options or train without --resume"
             )
@@ -1126,7 +1153,7 @@ def _overrides(items: list[str], flag: str) -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
-            raise ValueError(f"{flag} {item!r}: expected KEY=VALUE")
+            raise TrainingOptionError(f"{flag} {item!r}: expected KEY=VALUE")
         out[key.replace("-", "_")] = _value(value)
     return out
 
