@@ -526,31 +526,35 @@ def evaluate(
     ref_audio = np.concatenate([c.audio for c in half_a])
     b_audio = np.concatenate([c.audio for c in half_b])
     n_excerpt = int(opts.generate_seconds * sr)
+    repeats = max(1, opts.repeats)
     if len(b_audio) < n_excerpt:
         notes.append(
             f"the other half holds only {len(b_audio) / sr:.1f} s: the real excerpt is shorter "
             f"than {opts.generate_seconds:.0f} s"
         )
-    excerpts = []
-    for i in range(max(1, opts.repeats)):
-        if len(b_audio) < n_excerpt:
-            excerpts.append(b_audio)
-            continue
-        rng = np.random.default_rng(opts.seed + i)
-        start = int(rng.integers(0, len(b_audio) - n_excerpt + 1))
-        excerpts.append(b_audio[start : start + n_excerpt])
+        excerpts = [b_audio]  # the whole other half: one excerpt, the same every repeat
+    else:
+        starts = (
+            int(np.random.default_rng(opts.seed + i).integers(0, len(b_audio) - n_excerpt + 1))
+            for i in range(repeats)
+        )
+        excerpts = [b_audio[s : s + n_excerpt] for s in starts]
     excerpt = excerpts[0]
     f_ref = mfcc(ref_audio, sr)
+    f_real = mfcc(excerpt, sr)
+    fds_real = [frechet_distance(f_real, f_ref)]
+    fds_real += [frechet_distance(mfcc(x, sr), f_ref) for x in excerpts[1:]]
+    if len(fds_real) == 1:
+        fds_real *= repeats
     fds_gen: list[float] = []
-    fds_real = [frechet_distance(mfcc(x, sr), f_ref) for x in excerpts]
-    for i in range(max(1, opts.repeats)):
+    for i in range(repeats):
         audio = _decode(
             model, _generate(model, opts.generate_seconds, opts.seed + i, temperature=1.0)
         )
+        f = mfcc(audio, sr)
         if i == 0:
-            gen_audio, f_gen = audio, mfcc(audio, sr)
-        fds_gen.append(frechet_distance(f_gen if i == 0 else mfcc(audio, sr), f_ref))
-    f_real = mfcc(excerpt, sr)
+            gen_audio, f_gen = audio, f
+        fds_gen.append(frechet_distance(f, f_ref))
     fd_gen, fd_real = fds_gen[0], fds_real[0]
     med_gen, med_real = float(np.median(fds_gen)), float(np.median(fds_real))
     # the excerpt through the codec: how much of the gap the codec alone accounts for
@@ -602,7 +606,7 @@ def evaluate(
         rms[f"{t:g}"] = round(float(np.sqrt(np.mean(a**2))), 6)
     rms_ratio = rms["0.5"] / max(rms["1"], 1e-12)
     rms_ratios = [rms_ratio]
-    for i in range(1, max(1, opts.repeats)):
+    for i in range(1, repeats):
         a5, a1 = (
             _decode(model, _generate(model, ts, opts.seed + 1 + i, temperature=t)).astype(
                 np.float64

@@ -226,3 +226,19 @@ def test_eval_command_on_a_bad_folder(tmp_path: Path, capsys: pytest.CaptureFixt
     empty.mkdir()
     assert main(["eval", str(path), str(empty)]) == 1
     assert "no usable audio" in capsys.readouterr().err
+
+
+def test_short_reference_half_is_one_excerpt_scored_every_repeat(data_dir: Path) -> None:
+    """When the other half is shorter than the generated audio, the whole of it is the real
+    excerpt: every repeat scores that same audio, and a note says so."""
+    torch.manual_seed(0)
+    model = build_model(tiny=True)
+    opts = EvalOptions(
+        generate_seconds=12.0, temperature_seconds=1.0, max_codec_seconds=0.5, repeats=3
+    )
+    r = evaluate(model, data_dir, opts)
+    assert any("the other half holds only" in n for n in r["notes"])
+    fd = r["generation"]["frechet_mfcc"]
+    assert fd["real_excerpt_each"] == [fd["real_excerpt"]] * 3
+    assert fd["real_excerpt_median"] == fd["real_excerpt"]
+    assert len(set(fd["generated_each"])) == 3
