@@ -79,8 +79,10 @@ def sweep_stale_rings(directory: str = SHM_DIR) -> list[str]:
     except OSError:
         return removed
     for name in names:
+        if not name.startswith(PREFIX):
+            continue
         pid_text, _, rest = name.removeprefix(PREFIX).partition("_")
-        if not name.startswith(PREFIX) or not pid_text.isdigit() or not rest:
+        if not pid_text.isdigit() or not rest:  # an older name without a pid
             continue
         if _alive(int(pid_text)):
             continue
