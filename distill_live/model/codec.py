@@ -94,6 +94,12 @@ class CodecConfig:
     ema_decay: float = 0.95
     dead_fraction: float = 0.1  # restart a code hit less than this x the mean rate
     quantizer_dropout: float = 0.5  # fraction of items trained with fewer codebooks
+    # frames (at the networks' rate, odd) over which the latent is averaged before the first
+    # codebook quantises it; the later codebooks code what that leaves of the latent itself.
+    # A first codebook that changes slowly is a coarse, steady label of the sound that a
+    # prior can carry across frames (measured: the codecs whose priors generate like the
+    # data repeat their first code from frame to frame most often). 1 = off.
+    first_smooth: int = 1
 
     @classmethod
     def tiny(cls) -> CodecConfig:
@@ -154,6 +160,8 @@ class CodecConfig:
             )
         if self.dec_kernel % 2 == 0 or self.dec_in_kernel % 2 == 0 or self.enc_kernel % 2 == 0:
             raise ValueError("convolution kernels must be odd")
+        if self.first_smooth < 1 or self.first_smooth % 2 == 0:
+            raise ValueError(f"first_smooth must be an odd number >= 1, got {self.first_smooth}")
         if self.phase not in ("direct", "tonal"):
             raise ValueError(f"phase must be 'direct' or 'tonal', got {self.phase!r}")
 
@@ -483,24 +491,27 @@ class ResidualVQ(nn.Module):
             ks = torch.arange(self.c.n_codebooks, device=z.device)
             mask_items = ks[None] < n_active[:, None]  # (B, K)
         mask = mask_items.repeat_interleave(f, dim=0)  # (N, K)
+        first = self._first_input(z.detach())  # (N, D) what codebook 0 quantises
         if self.training and int(self.initialized) == 0:
             with torch.no_grad():
                 r = x.detach().clone()
                 for k in range(self.c.n_codebooks):
-                    self._kmeans_init(k, r)
-                    r = r - self.embed[k][self._nearest(r, self.embed[k])]
+                    src = first if k == 0 else r
+                    self._kmeans_init(k, src)
+                    r = r - self.embed[k][self._nearest(src, self.embed[k])]
                 self.initialized.fill_(1)
         residual = x.detach()
         quant = torch.zeros_like(x)
         codes = []
         for k in range(self.c.n_codebooks):
-            idx = self._nearest(residual, self.embed[k])
+            src = first if k == 0 else residual
+            idx = self._nearest(src, self.embed[k])
             codes.append(idx)
             q = self.embed[k][idx]  # (N, D)
             m = mask[:, k : k + 1].to(x.dtype)
             if self.training:
                 sel = mask[:, k]
-                self._ema_update(k, residual[sel], idx[sel])
+                self._ema_update(k, src[sel], idx[sel])
             quant = quant + q * m
             residual = residual - q * m
         commit = F.mse_loss(x, quant.detach())
@@ -508,12 +519,22 @@ class ResidualVQ(nn.Module):
         codes_t = torch.stack(codes, 1).reshape(b, f, -1).permute(0, 2, 1)  # (B, K, F)
         return out.reshape(b, f, d).transpose(1, 2), codes_t, commit
 
+    def _first_input(self, z: Tensor) -> Tensor:  # (B, D, F) → (N, D)
+        """What the first codebook quantises: the latent averaged over ``first_smooth``
+        frames centred on each (fewer at the ends), flattened like the residual."""
+        b, d, f = z.shape
+        s = self.c.first_smooth
+        if s > 1:
+            z = F.avg_pool1d(z, s, stride=1, padding=s // 2, count_include_pad=False)
+        return z.transpose(1, 2).reshape(b * f, d)
+
     def encode(self, z: Tensor) -> Tensor:  # (B, D, F) → (B, K, F)
         b, d, f = z.shape
         residual = z.transpose(1, 2).reshape(b * f, d)
+        first = self._first_input(z)
         codes = []
         for k in range(self.c.n_codebooks):
-            idx = self._nearest(residual, self.embed[k])
+            idx = self._nearest(first if k == 0 else residual, self.embed[k])
             codes.append(idx)
             residual = residual - self.embed[k][idx]
         return torch.stack(codes, 1).reshape(b, f, -1).permute(0, 2, 1)

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from torch import Tensor
 
 from distill_live.model.codec import Codec, CodecConfig, ResidualVQ, mel_filterbank
 
@@ -257,3 +258,33 @@ def test_config_round_trip_and_validation() -> None:
         CodecConfig.from_dict({**cfg.to_dict(), "bogus": 1})
     with pytest.raises(ValueError, match="istft_n_fft"):
         Codec(CodecConfig(istft_n_fft=1000))
+
+
+def test_first_smooth_makes_the_first_codebook_slow() -> None:
+    torch.manual_seed(0)
+    z = torch.randn(2, 8, 128)  # white latents: consecutive frames unrelated
+
+    def repeat_rate(codes: Tensor) -> float:
+        return float((codes[:, :, 1:] == codes[:, :, :-1]).float().mean())
+
+    plain = ResidualVQ(CodecConfig(n_codebooks=2, codebook_size=16, latent_dim=8)).train()
+    slow = ResidualVQ(
+        CodecConfig(n_codebooks=2, codebook_size=16, latent_dim=8, first_smooth=9)
+    ).train()
+    plain(z)
+    _, codes_fwd, _ = slow(z)
+    plain.eval()
+    slow.eval()
+    codes_plain, codes_slow = plain.encode(z), slow.encode(z)
+    assert torch.equal(codes_fwd, codes_slow)  # training pass and encode agree
+    assert repeat_rate(codes_slow[:, :1]) > repeat_rate(codes_plain[:, :1]) + 0.3
+    # codebook 0 holds the nearest entry to the averaged latent ...
+    avg = torch.nn.functional.avg_pool1d(z, 9, 1, 4, count_include_pad=False)
+    dist = torch.cdist(avg.transpose(1, 2), slow.embed[0][None].expand(2, -1, -1))
+    assert torch.equal(codes_slow[:, 0], dist.argmin(-1))
+    # ... and the next codebook codes what it leaves of the latent itself
+    err1 = (slow.lookup(codes_slow[:, :1]) - z).pow(2).mean()
+    err2 = (slow.lookup(codes_slow) - z).pow(2).mean()
+    assert float(err2) < float(err1)
+    with pytest.raises(ValueError, match="first_smooth"):
+        Codec(CodecConfig(first_smooth=4))
