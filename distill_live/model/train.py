@@ -270,21 +270,36 @@ def _validation_crops(clips: list[Clip], hop: int, frames: int, limit: int = 48)
 
 
 @torch.no_grad()
-def codec_validation(codec: Codec, clips: list[Clip], device: torch.device) -> dict[str, Any]:
-    """Held-out reconstruction metrics (sc, logmag, mel) and codebook usage per codebook."""
+def codec_validation(
+    codec: Codec, clips: list[Clip], device: torch.device, keep: int | None = None
+) -> dict[str, Any]:
+    """Held-out reconstruction metrics (sc, logmag, mel) and codebook usage per codebook.
+
+    With ``keep`` (fewer than the codec's codebooks: the ones the prior will model) the
+    reconstruction metrics are also given from those codebooks alone as ``kept_sc`` etc.:
+    the decoder the shipped model plays through, and what ``eval`` measures.
+    """
     was_training = codec.training
     codec.eval()
     hop = codec.hop
     crops = _validation_crops(clips, hop, 48, limit=24)
     loss = ReconstructionLoss(codec.sample_rate).to(device)
+    n_cb = codec.config.n_codebooks
+    variants = {"": n_cb}
+    if keep is not None and keep < n_cb:
+        variants["kept_"] = keep
     sums: dict[str, float] = {}
     for i in range(0, len(crops), 8):
         x = crops[i : i + 8].to(device)
-        y = codec.decode(codec.codes_to_embeddings(codec.encode(x)))
-        _, parts = loss(y[:, hop:-hop], x[:, hop:-hop], torch.zeros((), device=device))
-        for k, v in parts.items():
-            sums[k] = sums.get(k, 0.0) + v * len(x)
-    metrics: dict[str, Any] = {k: v / len(crops) for k, v in sums.items() if k != "commit"}
+        codes = codec.encode(x)  # (B, K * pack, F), codebook-major
+        for prefix, k_use in variants.items():
+            emb = codec.codes_to_embeddings(codes[:, : k_use * codec.pack])
+            y = codec.decode(emb)
+            _, parts = loss(y[:, hop:-hop], x[:, hop:-hop], torch.zeros((), device=device))
+            for k, v in parts.items():
+                if k != "commit" and (not prefix or k in ("sc", "logmag", "mel")):
+                    sums[prefix + k] = sums.get(prefix + k, 0.0) + v * len(x)
+    metrics: dict[str, Any] = {k: v / len(crops) for k, v in sums.items()}
     used = torch.zeros(codec.n_codebooks, codec.codebook_size, dtype=torch.bool)
     for clip in clips:
         a = torch.from_numpy(crop_to_frames(clip.audio, hop))[None].to(device)
@@ -488,7 +503,7 @@ def _codec_stage(
             now = time.monotonic()
             if d.main and now - last_val > opts.validate_every_s:
                 last_val = now
-                val = codec_validation(codec, data.heldout, device)
+                val = codec_validation(codec, data.heldout, device, opts.prior_codebooks)
                 val["step"] = budget.step
                 history.append(val)
                 _log(

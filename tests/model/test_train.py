@@ -349,6 +349,34 @@ def test_truncated_codec_decodes_like_a_prefix() -> None:
         codec.truncated(3)
 
 
+def test_validation_reports_the_kept_codebooks_like_a_truncated_codec() -> None:
+    """The training log's kept_* figures are those of the codec the model ships (pack 2:
+    its codes are codebook-major, so the first codebook's sub-frames are a prefix)."""
+    import dataclasses
+
+    import numpy as np
+
+    from distill_live.model.codec import Codec, CodecConfig
+    from distill_live.model.data import Clip
+    from distill_live.model.train import codec_validation
+
+    torch.manual_seed(0)
+    cfg = dataclasses.replace(CodecConfig.tiny(), hop=512, pack=2)
+    codec = Codec(cfg).train()
+    rng = np.random.default_rng(0)
+    clips = [
+        Clip(f"c{i}", (0.2 * rng.standard_normal(60 * 512)).astype(np.float32)) for i in range(2)
+    ]
+    codec(torch.from_numpy(np.stack([c.audio for c in clips])))  # k-means init
+    cpu = torch.device("cpu")
+    full = codec_validation(codec, clips, cpu, keep=1)
+    short = codec_validation(codec.truncated(1), clips, cpu)
+    for k in ("sc", "logmag", "mel"):
+        assert full[f"kept_{k}"] == pytest.approx(short[k], rel=1e-5)
+    assert full["kept_sc"] != pytest.approx(full["sc"], rel=1e-3)
+    assert "kept_sc" not in codec_validation(codec, clips, cpu, keep=2)
+
+
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
