@@ -69,6 +69,8 @@ class PriorConfig:
             raise ValueError(f"PriorConfig.window must be >= 2 frames, got {self.window}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"PriorConfig.dropout must be in [0, 1), got {self.dropout}")
+        if not isinstance(self.depth, bool):
+            raise ValueError(f"PriorConfig.depth must be true or false, got {self.depth!r}")
 
     @classmethod
     def tiny(cls, n_codebooks: int = 2, codebook_size: int = 16) -> PriorConfig:

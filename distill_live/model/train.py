@@ -725,6 +725,31 @@ def _resolve_device(name: str) -> torch.device:
 _Config = TypeVar("_Config", CodecConfig, PriorConfig)
 
 
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def _coerce(flag: str, key: str, value: Any, kind: type) -> Any:
+    """``value`` as the type of the setting it overrides (``depth=false`` must be False, not
+    the truthy text "false"), or a :class:`TrainingOptionError` naming what was expected."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise TrainingOptionError(f"{flag} {key}={value}: expected true or false")
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TrainingOptionError(f"{flag} {key}={value}: expected a whole number")
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TrainingOptionError(f"{flag} {key}={value}: expected a number")
+        return float(value)
+    if kind is str and not isinstance(value, str):
+        return str(value)
+    return value
+
+
 def _with_overrides(base: _Config, overrides: dict[str, Any], flag: str) -> _Config:
     """``base`` with ``overrides`` applied and checked: an unknown key or a bad value is a
     :class:`TrainingOptionError` that names the flag (a typo must not be ignored)."""
@@ -734,6 +759,7 @@ def _with_overrides(base: _Config, overrides: dict[str, Any], flag: str) -> _Con
             raise TrainingOptionError(
                 f"{flag} {key}=...: unknown setting; expected one of {', '.join(known)}"
             )
+    overrides = {k: _coerce(flag, k, v, type(getattr(base, k))) for k, v in overrides.items()}
     try:
         cfg = dataclasses.replace(base, **overrides)
         if isinstance(cfg, CodecConfig):

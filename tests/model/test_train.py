@@ -414,3 +414,30 @@ def test_prior_trains_with_input_noise(data_dir: Path, tmp_path: Path) -> None:
     assert summary["heldout_prior_bits"] < 3.8
     header = read_header(tmp_path / "m.distill")
     assert header["training"]["options"]["prior_input_noise"] == 0.2
+
+
+def test_overrides_take_the_type_of_the_setting() -> None:
+    """``--prior depth=false`` is False (the text "false" would be truthy), numbers are
+    checked against the setting's type, and anything else names what was expected."""
+    from distill_live.errors import TrainingOptionError
+    from distill_live.model.codec import CodecConfig
+    from distill_live.model.prior import PriorConfig
+    from distill_live.model.train import _overrides, _with_overrides
+
+    def prior(*items: str) -> PriorConfig:
+        return _with_overrides(PriorConfig(), _overrides(list(items), "--prior"), "--prior")
+
+    assert prior("depth=false").depth is False
+    assert prior("depth=true").depth is True and prior("depth=1").depth is True
+    assert prior("dropout=0").dropout == 0.0 and isinstance(prior("dropout=0").dropout, float)
+    codec = _with_overrides(CodecConfig(), _overrides(["phase=tonal"], "--codec"), "--codec")
+    assert codec.phase == "tonal"
+    for item, expected in [
+        ("depth=maybe", "expected true or false"),
+        ("n_layers=2.5", "expected a whole number"),
+        ("dropout=lots", "expected a number"),
+    ]:
+        with pytest.raises(TrainingOptionError, match=expected):
+            prior(item)
+    with pytest.raises(ValueError, match="depth must be true or false"):
+        PriorConfig(depth="false")  # type: ignore[arg-type]
