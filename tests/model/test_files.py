@@ -199,14 +199,12 @@ def test_torch_save_is_refused(tmp_path: Path, model) -> None:
         load_model(legacy)
 
 
-def test_tensors_that_do_not_match_the_configs(model, tmp_path: Path) -> None:
-    p = save_model(model, tmp_path / "m.distill")
-    header = read_header(p)
-    header["prior_config"]["d_model"] = 64  # a different shape than the stored tensors
+def _resign_header(p: Path, header: dict) -> None:
+    """Store ``header`` in the model file ``p`` with a matching content hash, so only what
+    was changed in it is left for the loader to catch."""
     data = p.read_bytes()
     (n,) = struct.unpack("<Q", data[:8])
     st = json.loads(data[8 : 8 + n])
-    # re-sign the header so only the shape mismatch is left to catch
     from distill_live.model import files
 
     meta = st["__metadata__"]
@@ -219,7 +217,30 @@ def test_tensors_that_do_not_match_the_configs(model, tmp_path: Path) -> None:
         entries.append((name, info["dtype"], info["shape"], data[8 + n + s : 8 + n + e]))
     meta["content_sha256"] = files._content_hash(meta["header"], entries)
     _rewrite_metadata(p, **meta)
+
+
+def test_tensors_that_do_not_match_the_configs(model, tmp_path: Path) -> None:
+    p = save_model(model, tmp_path / "m.distill")
+    header = read_header(p)
+    header["prior_config"]["d_model"] = 64  # a different shape than the stored tensors
+    _resign_header(p, header)
     with pytest.raises(ModelFileError, match=r"m\.distill does not match its own configs"):
+        load_model(p)
+
+
+def test_text_booleans_in_configs(model, tmp_path: Path) -> None:
+    """Files whose header says ``"depth": "true"`` (what ``train --prior depth=true`` once
+    wrote) load with the bool; any other text for a bool setting is refused."""
+    p = save_model(model, tmp_path / "m.distill")
+    header = read_header(p)
+    header["prior_config"]["depth"] = "false"  # as the weights were saved (no depth stage)
+    header["codec_config"]["enc_wave"] = "true"
+    _resign_header(p, header)
+    m = load_model(p)
+    assert m.prior.config.depth is False and m.codec.config.enc_wave is True
+    header["prior_config"]["depth"] = "maybe"
+    _resign_header(p, header)
+    with pytest.raises(ModelFileError, match="invalid prior config.*depth must be true or false"):
         load_model(p)
 
 
