@@ -106,6 +106,7 @@ def test_data_commands_on_missing_folder_are_one_line_errors(command: str, tmp_p
         (["--codec", "pack=3"], ["--codec pack=3", "divisor of hop"]),
         (["--prior", "dropout=1.5"], ["--prior dropout=1.5", "dropout"]),
         (["--prior-input-noise", "2"], ["--prior-input-noise 2.0", "probability"]),
+        (["--restart-prior"], ["--restart-prior needs --resume"]),
     ],
 )
 def test_train_option_mistakes_are_one_line_errors(

@@ -5,9 +5,10 @@ prior over the codec's codes.
 :func:`train`. The budget is ``--minutes`` (split between the stages by ``--codec-share`` and
 ``--refine-share``) and/or ``--steps``; whichever runs out first ends a stage. A checkpoint is
 written every ``--checkpoint-minutes`` and at the end of each stage; ``--resume`` continues
-from it (steps, elapsed time, models and optimisers restored). Under ``torchrun`` the stages
-run with DistributedDataParallel (gloo on the CPU, nccl on CUDA); rank 0 decides when a
-stage ends and writes checkpoints and the model file.
+from it (steps, elapsed time, models and optimisers restored), and with ``--restart-prior``
+keeps its trained codec and trains a new prior (whose settings may differ). Under
+``torchrun`` the stages run with DistributedDataParallel (gloo on the CPU, nccl on CUDA);
+rank 0 decides when a stage ends and writes checkpoints and the model file.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ class TrainOptions:
     refine_share: float = 0.3  # share of the codec's time given to the refine stage
     device: str = "auto"
     resume: bool = False
+    # with resume: keep the checkpoint's trained codec and train the prior afresh (its
+    # settings may change: --prior, --prior-codebooks while the codec is not yet cut)
+    restart_prior: bool = False
     checkpoint: Path | None = None
     checkpoint_minutes: float = 3.0
     seed: int = 0
@@ -770,6 +774,29 @@ def _with_overrides(base: _Config, overrides: dict[str, Any], flag: str) -> _Con
     return cfg
 
 
+def _restart_prior(ck: dict[str, Any], path: Path, prior_cfg: PriorConfig) -> None:
+    """Turn a checkpoint whose codec is trained into one whose prior has not started."""
+    progress = ck["progress"]
+    if progress["stage"] not in ("prior", "done"):
+        raise TrainingOptionError(
+            f"--restart-prior: the codec in {str(path)!r} is still training (stage "
+            f"{progress['stage']!r}); resume without --restart-prior until it is done"
+        )
+    kept = ck["prior_config"]["n_codebooks"]
+    if progress.get("codec_truncated") and prior_cfg.n_codebooks != kept:
+        raise TrainingOptionError(
+            f"--restart-prior: the codec in {str(path)!r} was already cut to the codes of "
+            f"{kept} per frame; the prior must predict the same number, not "
+            f"{prior_cfg.n_codebooks} (give the same --prior-codebooks)"
+        )
+    progress["stage"] = "prior"
+    progress["steps"]["prior"] = 0
+    progress["spent"]["prior"] = 0.0
+    progress["results"].pop("prior", None)
+    ck.pop("best_prior", None)
+    ck["best_meta"] = {}
+
+
 def _stage_budgets(opts: TrainOptions) -> dict[str, tuple[int | None, float | None]]:
     """(steps, seconds) for each stage; seconds is the stage's share of --minutes."""
     total_s = None if opts.minutes is None else opts.minutes * 60
@@ -833,6 +860,8 @@ def train(
     ckpt_path = Path(opts.checkpoint) if opts.checkpoint else out.with_name(out.name + ".ckpt")
     t_start = time.monotonic()
 
+    if opts.restart_prior and not opts.resume:
+        raise TrainingOptionError("--restart-prior needs --resume (and the checkpoint to use)")
     codec_cfg = _with_overrides(
         CodecConfig.tiny() if opts.tiny else CodecConfig(), opts.codec_overrides, "--codec"
     )
@@ -881,9 +910,11 @@ def train(
 
     if opts.resume:
         ck = _load_checkpoint(ckpt_path)
+        if opts.restart_prior:
+            _restart_prior(ck, ckpt_path, prior_cfg)
         # the prior's settings may change as long as its training has not started
         prior_started = ck["progress"]["stage"] == "done" or ck["progress"]["steps"]["prior"] > 0
-        same_prior = ck["prior_config"] == dict(prior_cfg.__dict__)
+        same_prior = not opts.restart_prior and ck["prior_config"] == dict(prior_cfg.__dict__)
         if ck["codec_config"] != codec_cfg.to_dict() or (prior_started and not same_prior):
             raise TrainingOptionError(
                 f"checkpoint {str(ckpt_path)!r} was made with other model settings; "
@@ -1107,6 +1138,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     r.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     r.add_argument(
+        "--restart-prior",
+        action="store_true",
+        help="with --resume: keep the checkpoint's trained codec, train the prior afresh "
+        "(--prior settings may change)",
+    )
+    r.add_argument(
         "--checkpoint", default=None, help="checkpoint path (default MODEL.distill.ckpt)"
     )
     r.add_argument("--checkpoint-minutes", type=float, default=3.0)
@@ -1215,6 +1252,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         refine_share=args.refine_share,
         device=args.device,
         resume=args.resume,
+        restart_prior=args.restart_prior,
         checkpoint=Path(args.checkpoint) if args.checkpoint else None,
         checkpoint_minutes=args.checkpoint_minutes,
         seed=args.seed,

@@ -441,3 +441,43 @@ def test_overrides_take_the_type_of_the_setting() -> None:
             prior(item)
     with pytest.raises(ValueError, match="depth must be true or false"):
         PriorConfig(depth="false")  # type: ignore[arg-type]
+
+
+def test_restart_prior_keeps_the_codec_and_trains_a_new_prior(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """--resume --restart-prior on a finished checkpoint: the same codec, a prior trained
+    afresh with other settings (here a depth stage), and its mistakes refused up front."""
+    common: dict[str, Any] = dict(
+        tiny=True, progress=False, threads=1, batch_size=4, crop_frames=16, prior_frames=32
+    )
+    ckpt = tmp_path / "r.ckpt"
+    train(data_dir, tmp_path / "a.distill", codec_steps=3, prior_steps=3, checkpoint=ckpt, **common)
+    first = load_model(tmp_path / "a.distill")
+    assert first.prior.config.depth is False
+    summary = train(
+        data_dir,
+        tmp_path / "b.distill",
+        codec_steps=3,
+        prior_steps=5,
+        prior_overrides={"depth": True},
+        checkpoint=ckpt,
+        resume=True,
+        restart_prior=True,
+        **common,
+    )
+    assert summary["prior_steps"] == 5 and summary["codec_steps"] == 3
+    second = load_model(tmp_path / "b.distill")
+    assert second.prior.config.depth is True
+    for name, tensor in first.codec.state_dict().items():
+        torch.testing.assert_close(second.codec.state_dict()[name], tensor)
+    with pytest.raises(ValueError, match="--restart-prior needs --resume"):
+        train(data_dir, tmp_path / "c.distill", steps=2, restart_prior=True, **common)
+    # the prior may keep fewer codebooks; once the codec is cut to them, no more
+    restart: dict[str, Any] = dict(
+        codec_steps=3, prior_steps=2, checkpoint=ckpt, resume=True, restart_prior=True
+    )
+    one = train(data_dir, tmp_path / "d.distill", prior_codebooks=1, **restart, **common)
+    assert one["codebooks_kept"] == 1
+    with pytest.raises(ValueError, match="already cut"):
+        train(data_dir, tmp_path / "e.distill", prior_codebooks=2, **restart, **common)
