@@ -157,7 +157,11 @@ def test_sigterm_stops_play_cleanly(rt_jack: Any, tmp_path: Path) -> None:
     argv += ["--duration", "60", "--osc-port", "0", "--no-oscquery", "--record", str(take)]
     child = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
     try:
-        assert _wait(lambda: sidecar_path(take).exists() and take.stat().st_size > 200_000, 60)
+        # the sidecar is created before the WAV: check that the WAV is there before its size
+        assert _wait(
+            lambda: sidecar_path(take).exists() and take.exists() and take.stat().st_size > 200_000,
+            60,
+        )
         child.send_signal(signal.SIGTERM)
         _, err = child.communicate(timeout=30)
     finally:
