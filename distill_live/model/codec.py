@@ -100,10 +100,10 @@ class CodecConfig:
     # prior can carry across frames (measured: the codecs whose priors generate like the
     # data repeat their first code from frame to frame most often). 1 = off. Measured on
     # the sonic-pi samples (50-min runs, pack 4, STFTs 1024, 13 frames = 69 ms): the first
-    # code repeats 76 % of frames (31 % without), held-out SC 0.494; with a depth prior
-    # (`--prior depth=true`) the Fréchet MFCC median is 43.8 against 47.5 for real excerpts
-    # (parallel heads: 256), but held-out usage of codebook 0 falls to 41 % (59 % with
-    # codebook_size 128, whose prior then generated worse: median 150).
+    # code repeats 76 % of frames (31 % without), held-out SC 0.494, but held-out usage of
+    # codebook 0 falls to 41 % (59 % with codebook_size 128). Generation is not settled:
+    # Fréchet MFCC medians of two depth priors (`--prior depth=true`) on the same codec were
+    # 43.8 and 238 (real excerpts 47.5; parallel heads 256).
     first_smooth: int = 1
 
     @classmethod
