@@ -496,7 +496,7 @@ class ResidualVQ(nn.Module):
             ks = torch.arange(self.c.n_codebooks, device=z.device)
             mask_items = ks[None] < n_active[:, None]  # (B, K)
         mask = mask_items.repeat_interleave(f, dim=0)  # (N, K)
-        first = self._first_input(z.detach())  # (N, D) what codebook 0 quantises
+        first = self._first_input(z.detach(), x.detach())  # (N, D) what codebook 0 quantises
         if self.training and int(self.initialized) == 0:
             with torch.no_grad():
                 r = x.detach().clone()
@@ -524,19 +524,21 @@ class ResidualVQ(nn.Module):
         codes_t = torch.stack(codes, 1).reshape(b, f, -1).permute(0, 2, 1)  # (B, K, F)
         return out.reshape(b, f, d).transpose(1, 2), codes_t, commit
 
-    def _first_input(self, z: Tensor) -> Tensor:  # (B, D, F) → (N, D)
-        """What the first codebook quantises: the latent averaged over ``first_smooth``
-        frames centred on each (fewer at the ends), flattened like the residual."""
-        b, d, f = z.shape
+    def _first_input(self, z: Tensor, flat: Tensor) -> Tensor:  # (B, D, F), (N, D) → (N, D)
+        """What the first codebook quantises: ``flat`` (the latent z flattened like the
+        residual) itself, or with ``first_smooth`` > 1 z averaged over that many frames
+        centred on each (fewer at the ends), flattened the same way."""
         s = self.c.first_smooth
-        if s > 1:
-            z = F.avg_pool1d(z, s, stride=1, padding=s // 2, count_include_pad=False)
+        if s == 1:
+            return flat
+        b, d, f = z.shape
+        z = F.avg_pool1d(z, s, stride=1, padding=s // 2, count_include_pad=False)
         return z.transpose(1, 2).reshape(b * f, d)
 
     def encode(self, z: Tensor) -> Tensor:  # (B, D, F) → (B, K, F)
         b, d, f = z.shape
         residual = z.transpose(1, 2).reshape(b * f, d)
-        first = self._first_input(z)
+        first = self._first_input(z, residual)
         codes = []
         for k in range(self.c.n_codebooks):
             idx = self._nearest(first if k == 0 else residual, self.embed[k])

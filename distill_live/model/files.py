@@ -351,11 +351,10 @@ def _config(cls: type, data: Any, path: Path, what: str) -> Any:
             f"know; it was probably written by a newer version: upgrade distill_live"
         )
     values = {}
-    defaults = cls()
     for field in dataclasses.fields(cls):
         if field.name in data:
             v = data[field.name]
-            if isinstance(getattr(defaults, field.name), bool) and v in ("true", "false"):
+            if isinstance(field.default, bool) and v in ("true", "false"):
                 v = v == "true"  # `train --prior depth=true` once wrote text, not a bool
             values[field.name] = tuple(v) if isinstance(v, list) else v
     try:

@@ -775,7 +775,8 @@ def _with_overrides(base: _Config, overrides: dict[str, Any], flag: str) -> _Con
 
 
 def _restart_prior(ck: dict[str, Any], path: Path, prior_cfg: PriorConfig) -> None:
-    """Turn a checkpoint whose codec is trained into one whose prior has not started."""
+    """Turn a checkpoint whose codec is trained into one whose prior has not started (its
+    prior weights, optimiser and best state are then left unread: see ``same_prior``)."""
     progress = ck["progress"]
     if progress["stage"] not in ("prior", "done"):
         raise TrainingOptionError(
@@ -793,8 +794,6 @@ def _restart_prior(ck: dict[str, Any], path: Path, prior_cfg: PriorConfig) -> No
     progress["steps"]["prior"] = 0
     progress["spent"]["prior"] = 0.0
     progress["results"].pop("prior", None)
-    ck.pop("best_prior", None)
-    ck["best_meta"] = {}
 
 
 def _stage_budgets(opts: TrainOptions) -> dict[str, tuple[int | None, float | None]]:
