@@ -17,7 +17,7 @@ import torch
 
 from distill_live.errors import TrainingDataError
 from distill_live.model import load_model, read_header
-from distill_live.model.train import noisy_context, train
+from distill_live.model.train import keep_final_prior, noisy_context, train
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -383,6 +383,8 @@ def test_validation_reports_the_kept_codebooks_like_a_truncated_codec() -> None:
         ("mix", 1.5, "--mix 1.5"),
         ("pitch_shift", -1.0, "--pitch-shift -1.0"),
         ("prior_input_noise", 1.0, "--prior-input-noise 1.0"),
+        ("prior_keep_within", -0.1, "--prior-keep-within -0.1"),
+        ("prior_keep_within", float("nan"), "--prior-keep-within nan"),
     ],
 )
 def test_bad_augmentation_options_are_refused_before_any_work(
@@ -414,6 +416,36 @@ def test_prior_trains_with_input_noise(data_dir: Path, tmp_path: Path) -> None:
     assert summary["heldout_prior_bits"] < 3.8
     header = read_header(tmp_path / "m.distill")
     assert header["training"]["options"]["prior_input_noise"] == 0.2
+
+
+def test_keep_final_prior_unless_it_overfit() -> None:
+    assert keep_final_prior(4.557, 4.545, 0.1)  # a tie within noise: the trained-out weights
+    assert keep_final_prior(4.50, 4.545, 0.0)  # the final ones are the lowest
+    assert keep_final_prior(4.645, 4.545, 0.1)  # exactly at the margin
+    assert not keep_final_prior(6.55, 4.66, 0.1)  # overfit: keep the lowest
+    assert not keep_final_prior(4.557, 4.545, 0.0)  # 0: always the lowest
+    assert keep_final_prior(9.0, None, 0.0)  # nothing validated before the end
+
+
+@pytest.mark.parametrize("within", [0.0, 1e9])
+def test_saved_prior_follows_keep_within(data_dir: Path, tmp_path: Path, within: float) -> None:
+    """Validated every step: with 0 the lowest held-out state is saved, with a huge margin
+    the final one, and the summary says which step it was and what the lowest was."""
+    out = tmp_path / "m.distill"
+    summary = _train_tiny(data_dir, out, validate_every_s=0.0, prior_keep_within=within)
+    lowest_step = summary["prior_lowest_heldout_step"]
+    lowest_bits = summary["prior_lowest_heldout_bits"]
+    assert 1 <= lowest_step <= summary["prior_steps"] == 40
+    assert summary["heldout_prior_bits"] >= lowest_bits
+    saved = load_model(out).prior.state_dict()
+    final = torch.load(out.parent / "m.distill.ckpt", weights_only=True)["prior"]
+    same_as_final = all(torch.equal(saved[k], final[k]) for k in final)
+    if within == 0.0:
+        assert summary["prior_best_step"] == lowest_step
+        assert summary["heldout_prior_bits"] == lowest_bits
+        assert same_as_final == (lowest_step == 40)
+    else:
+        assert summary["prior_best_step"] == 40 and same_as_final
 
 
 def test_overrides_take_the_type_of_the_setting() -> None:
