@@ -90,7 +90,20 @@ def filter_logits(logits: Tensor, temperature: float, top_k: int = 0, top_p: flo
     :data:`GREEDY_TEMPERATURE`) returns 0 for the argmax and -inf elsewhere. Never removes
     every code. Pure: ``logits`` is not modified.
     """
-    temperature, top_k, top_p = check_sampling_params(temperature, top_k, top_p)
+    return _filter(logits, *check_sampling_params(temperature, top_k, top_p))
+
+
+def _nucleus(sorted_x: Tensor, top_p: float) -> Tensor:
+    """Which of the descending ``sorted_x`` (..., N) top-p removes: (..., N) bool."""
+    probs = torch.softmax(sorted_x, dim=-1)
+    mass_before = torch.cumsum(probs, dim=-1) - probs  # mass of the more likely codes
+    remove = mass_before >= top_p - TOP_P_TOLERANCE
+    remove[..., 0] = False  # always keep the most likely code
+    return remove
+
+
+def _filter(logits: Tensor, temperature: float, top_k: int, top_p: float) -> Tensor:
+    """:func:`filter_logits` on parameters already checked."""
     v = logits.shape[-1]
     if temperature < GREEDY_TEMPERATURE:
         idx = logits.argmax(dim=-1, keepdim=True)
@@ -98,15 +111,18 @@ def filter_logits(logits: Tensor, temperature: float, top_k: int = 0, top_p: flo
         return out.scatter_(-1, idx, 0.0)
     x = logits / temperature
     if 0 < top_k < v:
-        kth = torch.topk(x, top_k, dim=-1).values[..., -1:]  # (..., 1)
+        top_x, top_i = torch.topk(x, top_k, dim=-1)  # (..., k), descending
+        kth = top_x[..., -1:]
+        if top_p < 1.0 and not bool((x == kth).sum(-1).gt(1).any()):
+            # no tie at the k-th code, so top-k kept exactly top_x: top-p on those k alone
+            # (the same codes as sorting all V, at a fraction of the cost)
+            top_x = top_x.masked_fill(_nucleus(top_x, top_p), float("-inf"))
+            return torch.full_like(x, float("-inf")).scatter_(-1, top_i, top_x)
         x = x.masked_fill(x < kth, float("-inf"))
     if top_p < 1.0:
         sorted_x, order = torch.sort(x, dim=-1, descending=True)
-        probs = torch.softmax(sorted_x, dim=-1)
-        mass_before = torch.cumsum(probs, dim=-1) - probs  # mass of the more likely codes
-        remove_sorted = mass_before >= top_p - TOP_P_TOLERANCE
-        remove_sorted[..., 0] = False  # always keep the most likely code
-        remove = torch.zeros_like(remove_sorted).scatter_(-1, order, remove_sorted)
+        remove = torch.zeros_like(sorted_x, dtype=torch.bool)
+        remove.scatter_(-1, order, _nucleus(sorted_x, top_p))
         x = x.masked_fill(remove, float("-inf"))
     return x
 
@@ -120,11 +136,21 @@ def sample_from_logits(
 ) -> Tensor:
     """Draw one code per row: logits (..., V) -> codes (...) long, filtered as in
     :func:`filter_logits`."""
-    temperature, top_k, top_p = check_sampling_params(temperature, top_k, top_p)
+    return _sample(logits, *check_sampling_params(temperature, top_k, top_p), generator)
+
+
+def _sample(
+    logits: Tensor,
+    temperature: float,
+    top_k: int,
+    top_p: float,
+    generator: torch.Generator | None,
+) -> Tensor:
+    """:func:`sample_from_logits` on parameters already checked."""
     if temperature < GREEDY_TEMPERATURE or top_k == 1 or top_p == 0.0:
         return logits.argmax(dim=-1)  # the only code any of these filters keeps
     shape = logits.shape[:-1]
-    x = filter_logits(logits, temperature, top_k, top_p).reshape(-1, logits.shape[-1])
+    x = _filter(logits, temperature, top_k, top_p).reshape(-1, logits.shape[-1])
     probs = torch.softmax(x.float(), dim=-1)  # (N, V)
     draw = torch.multinomial(probs, 1, generator=generator)  # (N, 1)
     bad = probs.gather(-1, draw) <= 0.0  # pytorch #48841 / #50034: a zero-probability draw
@@ -174,21 +200,21 @@ def sample_code_sequence(
                     if per_row:
                         tokens[:, j] = torch.cat(
                             [
-                                sample_from_logits(lj[r : r + 1], temperature, top_k, top_p, g)
+                                _sample(lj[r : r + 1], temperature, top_k, top_p, g)
                                 for r, g in enumerate(generator)  # type: ignore[arg-type]
                             ]
                         )
                     else:
-                        tokens[:, j] = sample_from_logits(lj, temperature, top_k, top_p, generator)  # type: ignore[arg-type]
+                        tokens[:, j] = _sample(lj, temperature, top_k, top_p, generator)  # type: ignore[arg-type]
             elif per_row:
                 tokens = torch.cat(
                     [
-                        sample_from_logits(logits[r : r + 1], temperature, top_k, top_p, g)
+                        _sample(logits[r : r + 1], temperature, top_k, top_p, g)
                         for r, g in enumerate(generator)  # type: ignore[arg-type]
                     ]
                 )  # (B, K)
             else:
-                tokens = sample_from_logits(logits, temperature, top_k, top_p, generator)  # type: ignore[arg-type]
+                tokens = _sample(logits, temperature, top_k, top_p, generator)  # type: ignore[arg-type]
             codes[:, :, i] = tokens
         state.last_tokens = tokens
     return codes, state

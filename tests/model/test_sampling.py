@@ -65,6 +65,48 @@ def test_top_k_then_top_p_compose() -> None:
     assert _dist(_logits(), top_k=3, top_p=0.85) == pytest.approx(kept3, abs=1e-6)
 
 
+def test_ties_at_the_kth_code_are_kept_before_top_p() -> None:
+    # top-k 2 keeps the three codes tied at 0.2 too; top-p 0.5 on [.4, .2, .2, .2] then
+    # keeps the first and one of the tied codes
+    d = _dist(_logits([0.4, 0.2, 0.2, 0.2]), top_k=2)
+    assert d == pytest.approx([0.4, 0.2, 0.2, 0.2], abs=1e-6)
+    d = _dist(_logits([0.4, 0.2, 0.2, 0.2]), top_k=2, top_p=0.5)
+    assert d[0] == pytest.approx(2 / 3, abs=1e-6)
+    assert sorted(d[1:]) == pytest.approx([0, 0, 1 / 3], abs=1e-6)
+
+
+def _reference_filter(logits: np.ndarray, t: float, k: int, p: float) -> np.ndarray:
+    """The documented order, one row at a time, the slow way: which codes survive."""
+    x = logits / t
+    keep = np.ones(len(x), bool)
+    if 0 < k < len(x):
+        keep &= x >= np.sort(x)[::-1][k - 1]
+    if p < 1.0:
+        probs = np.where(keep, np.exp(x - x[keep].max()), 0.0)
+        probs /= probs.sum()
+        order = np.argsort(-probs, kind="stable")
+        mass, nucleus = 0.0, np.zeros(len(x), bool)
+        for i in order:
+            if mass >= p - 1e-6 and nucleus.any():
+                break
+            nucleus[i] = True
+            mass += probs[i]
+        keep &= nucleus
+    return keep
+
+
+def test_filters_match_a_reference_on_random_logits() -> None:
+    g = torch.Generator().manual_seed(3)
+    for _ in range(300):
+        v = int(torch.randint(2, 300, (1,), generator=g))
+        x = torch.randn(v, generator=g, dtype=torch.float64) * 3
+        t = float(torch.rand(1, generator=g)) * 1.9 + 0.1
+        k = int(torch.randint(0, v + 2, (1,), generator=g))
+        p = float(torch.rand(1, generator=g))
+        got = torch.isfinite(filter_logits(x, t, k, p)).numpy()
+        assert np.array_equal(got, _reference_filter(x.numpy(), t, k, p)), (v, t, k, p)
+
+
 def test_temperature_comes_before_top_p() -> None:
     p = np.array(P)
     hot = p**0.5 / (p**0.5).sum()  # temperature 2: [0.379, 0.293, 0.208, 0.120]
