@@ -438,13 +438,15 @@ def keep_final_prior(keep: str, final_bits: float, lowest_bits: float | None) ->
     scored ``lowest_bits`` held-out bits/code (False), for ``--prior-keep`` ``keep``.
 
     ``"final"`` is the default because early stopping on held-out bits kept priors that
-    loop on one sound. Measured on the sonic-pi samples (12 seeds of 30 s, Fréchet MFCC
-    median; real 30 s excerpts score 47.5): a first_smooth=13 codec with parallel heads,
-    1357 steps, lowest held-out bits at step 387 (4.54; the end 5.05): 256 from step 387,
-    41.3 from the final weights; with a depth prior, 809 steps, lowest at step 308 (4.545;
-    the end 4.557): 238 against 65.5. The training split is what the instrument plays; a
-    few held-out files score how well the prior guesses sounds it never heard, and a small
-    split's minimum comes early and by chance. ``"lowest"`` keeps that minimum.
+    loop on one sound. Measured on the sonic-pi samples (first_smooth=13 codecs, Fréchet
+    MFCC median of 36 seeds of 30 s, ``eval --repeats 36 --seed 100``; real 30 s excerpts
+    score 67.8): parallel heads, lowest held-out bits at step 383 of 1275, 191.6 from step
+    383 and 128.7 from the final weights; a depth prior, 790 steps, 121.0 from step 775 and
+    98.9 from the final ones. (Medians of only 12 seeds moved by 2x between those two
+    nearly equal depth priors: too noisy to rank priors.) The training split is what the
+    instrument plays; a few held-out files score how well the prior guesses sounds it
+    never heard, and a small split's minimum comes early and by chance. ``"lowest"``
+    keeps that minimum.
     """
     if keep not in ("final", "lowest"):
         raise TrainingOptionError(f"--prior-keep {keep!r}: expected 'final' or 'lowest'")
