@@ -14,7 +14,11 @@ What is measured, and how (so the figures can be read):
   down do not decide the comparison). The same figures for two
   reference degradations of the same audio: a 4 kHz low-pass (8th-order Butterworth,
   zero-phase) and the STFT magnitude kept with random phase (FFT 2048, hop 512, rescaled to
-  the original RMS: the incoherent overlap-add otherwise halves the level).
+  the original RMS: the incoherent overlap-add otherwise halves the level). One more row,
+  ``codec_unquantised``: the encoder's latent decoded without the quantiser, so the table
+  shows what the codebooks cost and what the encoder and decoder alone cannot do. The same
+  figures per file (``per_file``: spectral convergence, log-magnitude, 80 dB log-mel), since
+  the means weigh files by length and a few long files can decide them.
 * **Codebooks**: per codebook, the fraction of its codes used and the perplexity
   (``2 ** entropy`` of the code histogram), on the evaluated audio and on all of DATA_DIR.
 * **Prior**: bits per code on the evaluated audio's codes (long silences shortened as in
@@ -74,6 +78,11 @@ __all__ = [
 ]
 
 FFT_SIZES = (512, 1024, 2048)
+#: the rows of the codec table: the codec, its two reference degradations, and the codec's
+#: encoder and decoder without the quantiser between them (what the codebooks cost)
+CODEC_ROWS = ("codec", "lowpass_4k", "random_phase", "codec_unquantised")
+#: the metrics repeated per file (``codec.per_file``): which files decide the means
+PER_FILE_METRICS = ("sc", "logmag", "mel_l1_80db")
 SILENCE_RMS = 1e-3
 N_MFCC = 20
 
@@ -339,15 +348,18 @@ def _pieces(clips: list[Any], sample_rate: int, max_seconds: float) -> list[tupl
 
 
 @torch.inference_mode()
-def _encode_decode(model: DistillModel, audio: np.ndarray) -> tuple[Tensor, np.ndarray]:
-    """Codes (K, F) and the decoded audio (F * hop,) of a clip padded to whole frames."""
+def _encode_decode(model: DistillModel, audio: np.ndarray) -> tuple[Tensor, np.ndarray, np.ndarray]:
+    """Codes (K, F), the decoded audio (F * hop,) of a clip padded to whole frames, and the
+    same audio decoded from the encoder's latent without quantisation (F * hop,)."""
     hop = model.hop
     f = max(1, math.ceil(len(audio) / hop))
     x = np.zeros(f * hop, dtype=np.float32)
     x[: len(audio)] = audio
-    codes = model.codec.encode(torch.from_numpy(x)[None])  # (1, K, F)
+    xt = torch.from_numpy(x)[None]
+    codes = model.codec.encode(xt)  # (1, K, F)
     y = model.codec.decode(model.codec.codes_to_embeddings(codes))[0]
-    return codes[0], y.numpy()
+    y_unq = model.codec.decode(model.codec.encoder(xt))[0]  # (F * hop,)
+    return codes[0], y.numpy(), y_unq.numpy()
 
 
 def _weighted_mean(rows: list[tuple[int, dict[str, float]]]) -> dict[str, float]:
@@ -414,11 +426,12 @@ def evaluate(
     say("encoding and decoding the audio")
     eval_pieces = _pieces(eval_clips, sr, opts.max_clip_seconds)
     fit_pieces = [] if in_sample_unigram else _pieces(fit_clips, sr, opts.max_clip_seconds)
-    eval_codes, recons = [], []
+    eval_codes, recons, unquantised = [], [], []
     for _, audio in eval_pieces:
-        c, y = _encode_decode(model, audio)
+        c, y, y_unq = _encode_decode(model, audio)
         eval_codes.append(c)
         recons.append(y)
+        unquantised.append(y_unq)
     fit_codes = []
     with torch.inference_mode():
         for _, audio in fit_pieces:
@@ -454,24 +467,35 @@ def evaluate(
             f"{seg_seconds:.0f} s of audible segments (evenly subsampled)"
         )
     degraded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    rows: dict[str, list[tuple[int, dict[str, float]]]] = {
-        "codec": [],
-        "lowpass_4k": [],
-        "random_phase": [],
-    }
+    rows: dict[str, list[tuple[int, dict[str, float]]]] = {name: [] for name in CODEC_ROWS}
+    by_file: dict[str, dict[str, list[tuple[int, dict[str, float]]]]] = {}
     for i, s, e in segments:
         audio = eval_pieces[i][1]
         if i not in degraded:
             degraded[i] = (lowpass(audio, sr), random_phase(audio, seed=opts.seed + i))
         ref = torch.from_numpy(np.ascontiguousarray(audio[s:e], dtype=np.float32))
+        file_rows = by_file.setdefault(eval_pieces[i][0].rsplit("@", 1)[0], {})
         for name, y in (
             ("codec", recons[i]),
             ("lowpass_4k", degraded[i][0]),
             ("random_phase", degraded[i][1]),
+            ("codec_unquantised", unquantised[i]),
         ):
             yy = torch.from_numpy(np.ascontiguousarray(y[s:e], dtype=np.float32))
-            rows[name].append((e - s, spectral_metrics(yy, ref, sr)))
+            row = (e - s, spectral_metrics(yy, ref, sr))
+            rows[name].append(row)
+            file_rows.setdefault(name, []).append(row)
     codec_result: dict[str, Any] = {k: _weighted_mean(r) for k, r in rows.items()}
+    codec_result["per_file"] = {
+        name: {
+            "seconds": round(sum(w for w, _ in fr["codec"]) / sr, 2),
+            **{
+                k: {m: v for m, v in _weighted_mean(r).items() if m in PER_FILE_METRICS}
+                for k, r in fr.items()
+            },
+        }
+        for name, fr in sorted(by_file.items())
+    }
     codec_result["segments"] = len(segments)
     codec_result["seconds"] = round(sum(e - s for _, s, e in segments) / sr, 2)
     codec_result["subsampled"] = subsampled
@@ -768,13 +792,17 @@ def _print_human(r: dict[str, Any]) -> None:
     )
     t = Table(title="codec on the evaluated audio (lower is better)")
     t.add_column("metric")
-    for name in ("codec", "lowpass_4k", "random_phase"):
+    for name in CODEC_ROWS:
         t.add_column(name, justify="right")
     cols = [f"sc_{n}" for n in FFT_SIZES] + ["sc"] + [f"logmag_{n}" for n in FFT_SIZES]
     for col in [*cols, "logmag", "mel_l1", "mel_l1_80db"]:
-        t.add_row(
-            col, *[f"{r['codec'][n][col]:.3f}" for n in ("codec", "lowpass_4k", "random_phase")]
-        )
+        t.add_row(col, *[f"{r['codec'][n][col]:.3f}" for n in CODEC_ROWS])
+    con.print(t)
+    t = Table(title="per file: log-mel L1, 80 dB floor (the codec's mean weighs files by length)")
+    for col in ("file", "seconds", *CODEC_ROWS):
+        t.add_column(col, justify="left" if col == "file" else "right")
+    for name, f in r["codec"]["per_file"].items():
+        t.add_row(name, f"{f['seconds']:.1f}", *[f"{f[n]['mel_l1_80db']:.3f}" for n in CODEC_ROWS])
     con.print(t)
     b = r["codebooks"]
     con.print("codebook usage    " + "  ".join(f"{u:.0%}" for u in b["usage"]))

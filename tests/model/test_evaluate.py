@@ -157,7 +157,7 @@ def test_evaluate_tiny_model(data_dir: Path) -> None:
     )
     r = evaluate(model, data_dir, opts)
     json.dumps(r)  # JSON-able
-    for name in ("codec", "lowpass_4k", "random_phase"):
+    for name in ("codec", "lowpass_4k", "random_phase", "codec_unquantised"):
         assert set(r["codec"][name]) >= {
             "sc_512",
             "sc_1024",
@@ -168,6 +168,16 @@ def test_evaluate_tiny_model(data_dir: Path) -> None:
         }
         assert all(math.isfinite(v) for v in r["codec"][name].values())
     assert r["codec"]["subsampled"] is True and r["notes"]
+    # per file: the files whose segments were measured, weighted back to the overall mean
+    per_file = r["codec"]["per_file"]
+    assert per_file and set(per_file) <= {p.name for p in data_dir.iterdir()}
+    total = sum(f["seconds"] for f in per_file.values())
+    assert total == pytest.approx(r["codec"]["seconds"], abs=0.02 * len(per_file))
+    for name in ("codec", "lowpass_4k", "codec_unquantised"):
+        mean = sum(f["seconds"] * f[name]["mel_l1_80db"] for f in per_file.values()) / total
+        assert mean == pytest.approx(r["codec"][name]["mel_l1_80db"], rel=0.01, abs=1e-3)
+    # the unquantised row decodes the latent itself: a different reconstruction, not a copy
+    assert r["codec"]["codec_unquantised"] != r["codec"]["codec"]
     assert r["codec"]["seconds"] <= 0.5 + 64 * model.hop / SR
     assert len(r["codebooks"]["usage"]) == model.n_codebooks
     assert r["prior"]["unigram_fitted_on"] == "the training split"
@@ -218,6 +228,7 @@ def test_eval_command(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "lowpass_4k" in out and "bits/code" in out and "Fréchet" in out
+    assert "codec_unquantised" in out and "per file" in out
 
 
 def test_eval_command_on_a_bad_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
