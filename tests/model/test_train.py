@@ -183,6 +183,13 @@ def test_resume_continues_from_checkpoint(data_dir: Path, tmp_path: Path) -> Non
     )
     assert summary["codec_steps"] == saved
     assert summary["prior_steps"] == 5
+    # the training time counts the killed run's codec minutes too, not only this run's
+    spent = state["progress"]["spent"]
+    assert spent["codec"] > 0
+    assert summary["training_seconds"] >= round(spent["codec"], 1)
+    assert summary["training_seconds"] == pytest.approx(
+        sum(summary["stage_seconds"].values()), abs=0.2
+    )
     model = load_model(out)
     for name, value in state["codec"].items():
         torch.testing.assert_close(
