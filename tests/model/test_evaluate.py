@@ -192,6 +192,8 @@ def test_evaluate_tiny_model(data_dir: Path) -> None:
     assert len(set(fd["generated_each"])) == 3  # different seeds, different audio
     assert fd["generated_median"] == pytest.approx(np.median(fd["generated_each"]), abs=1e-3)
     assert fd["real_excerpt_median"] == pytest.approx(np.median(fd["real_excerpt_each"]), abs=1e-3)
+    within = [x <= 1.5 * fd["real_excerpt_median"] for x in fd["generated_each"]]
+    assert fd["generated_share_within_1.5x_real_median"] == pytest.approx(np.mean(within), abs=1e-3)
     assert r["checks"]["frechet_median_within_1.5x_real_median"] == (
         fd["generated_median"] <= 1.5 * fd["real_excerpt_median"] + 1e-6
     )
