@@ -109,6 +109,7 @@ def test_feedback_and_program_change(
 
     fb = midi_backend.open_input(fb_name, virtual=True, client_name="distill-fb")
     fb.callback = on_fb
+    h = None
     presets = tmp_path / "presets.toml"
     presets.write_text(
         "[calm]\ntemperature = 0.7\ntop_k = 40\n\n[wild]\nprogram = 3\nwidth = 1.8\n"
@@ -143,4 +144,8 @@ def test_feedback_and_program_change(
         jack_midi_out.port.send(mido.Message("program_change", program=0))
         wait_until(lambda: engine.get("top_k") == 40 and engine.get("temperature") == 0.7, 5)
     finally:
+        # stop the feedback first: RtMidi's JACK input can crash (SIGSEGV, seen once in CI)
+        # when its port is unregistered while its process callback reads a message
+        if h is not None:
+            h.close()
         fb.close()
