@@ -66,8 +66,7 @@ class CodecConfig:
     # real excerpts' and 29-62 % of draws are within 1.5x, against 0.73x and 92 % for the
     # shipped pack-1 model; the dropout-0.25 parallel prior falls quiet at temperature 0.5
     # (RMS ratio median 0.24). Pack 2 (STFTs 2048): SC 0.550, usage 55-92 %, Fréchet 1.72x
-    # (36 seeds).
-    # Not the default.
+    # (36 seeds). Not the default.
     pack: int = 1
     n_codebooks: int = 8  # residual codebooks (each codes every sub-frame)
     codebook_size: int = 256
