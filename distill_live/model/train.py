@@ -1103,10 +1103,9 @@ def train(
             "prior_lowest_heldout_step": best.get("step"),
             "prior_lowest_heldout_bits": best.get("val_bits"),
             "stage_seconds": {k: r.get("seconds") for k, r in results.items()},
-            # this command's time, and the stages' time over every run that made the model
-            # (with --resume they differ: a resumed run counts only its own minutes)
+            # this command's time; stage_seconds count every run that made the model (with
+            # --resume they differ: a resumed run's wall time counts only its own minutes)
             "wall_seconds": round(time.monotonic() - t_start, 1),
-            "training_seconds": round(sum(st["spent"].values()), 1),
             "codec_first_loss": results.get("codec", {}).get("first_loss"),
             "codec_last_loss": results.get("codec", {}).get("last_loss"),
             "prior_first_bits": results.get("prior", {}).get("first_bits"),
@@ -1344,7 +1343,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         ),
         (
             "time",
-            f"{s.get('training_seconds', s['wall_seconds']) / 60:.1f} min of training "
+            f"{sum(v or 0.0 for v in s['stage_seconds'].values()) / 60:.1f} min of training "
             f"({s['wall_seconds'] / 60:.1f} min this run)",
         ),
         (
