@@ -348,18 +348,24 @@ def _pieces(clips: list[Any], sample_rate: int, max_seconds: float) -> list[tupl
 
 
 @torch.inference_mode()
-def _encode_decode(model: DistillModel, audio: np.ndarray) -> tuple[Tensor, np.ndarray, np.ndarray]:
-    """Codes (K, F), the decoded audio (F * hop,) of a clip padded to whole frames, and the
-    same audio decoded from the encoder's latent without quantisation (F * hop,)."""
-    hop = model.hop
-    f = max(1, math.ceil(len(audio) / hop))
-    x = np.zeros(f * hop, dtype=np.float32)
-    x[: len(audio)] = audio
-    xt = torch.from_numpy(x)[None]
-    codes = model.codec.encode(xt)  # (1, K, F)
+def _encode_decode(model: DistillModel, audio: np.ndarray) -> tuple[Tensor, np.ndarray]:
+    """Codes (K, F) and the decoded audio (F * hop,) of a clip padded to whole frames."""
+    codes = model.codec.encode(_padded(audio, model.hop))  # (1, K, F)
     y = model.codec.decode(model.codec.codes_to_embeddings(codes))[0]
-    y_unq = model.codec.decode(model.codec.encoder(xt))[0]  # (F * hop,)
-    return codes[0], y.numpy(), y_unq.numpy()
+    return codes[0], y.numpy()
+
+
+@torch.inference_mode()
+def _decode_unquantised(model: DistillModel, audio: np.ndarray) -> np.ndarray:
+    """A clip padded to whole frames, its encoder latent decoded without the quantiser."""
+    return model.codec.decode(model.codec.encoder(_padded(audio, model.hop)))[0].numpy()
+
+
+def _padded(audio: np.ndarray, hop: int) -> Tensor:
+    """(T,) → (1, F * hop) float32, zero-padded to whole frames (at least one)."""
+    x = np.zeros(max(1, math.ceil(len(audio) / hop)) * hop, dtype=np.float32)
+    x[: len(audio)] = audio
+    return torch.from_numpy(x)[None]
 
 
 def _weighted_mean(rows: list[tuple[int, dict[str, float]]]) -> dict[str, float]:
@@ -428,16 +434,14 @@ def evaluate(
     fit_pieces = [] if in_sample_unigram else _pieces(fit_clips, sr, opts.max_clip_seconds)
     eval_codes, recons, unquantised = [], [], []
     for _, audio in eval_pieces:
-        c, y, y_unq = _encode_decode(model, audio)
+        c, y = _encode_decode(model, audio)
         eval_codes.append(c)
         recons.append(y)
-        unquantised.append(y_unq)
+        unquantised.append(_decode_unquantised(model, audio))
     fit_codes = []
     with torch.inference_mode():
         for _, audio in fit_pieces:
-            x = np.zeros(max(1, math.ceil(len(audio) / hop)) * hop, dtype=np.float32)
-            x[: len(audio)] = audio
-            fit_codes.append(model.codec.encode(torch.from_numpy(x)[None])[0])
+            fit_codes.append(model.codec.encode(_padded(audio, hop))[0])
 
     # ---- codec metrics on segments
     say("codec metrics")
