@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cliutil import add_param_arguments, fatal, param_values_from_args
-from ..errors import DeviceError
+from ..errors import DeviceError, RecordingError
 from .post import STEREO_MODES
 
 __all__ = ["add_play_arguments", "cmd_play", "add_render_arguments", "cmd_render"]
@@ -202,6 +202,15 @@ def cmd_play(args: argparse.Namespace) -> int:
             pass
         finally:
             if control is not None:
+                # Finish the take before closing the controllers: RtMidi can crash while it
+                # closes a JACK MIDI input that a controller is sending to, and a crash must
+                # not leave the recording to recovery. engine.stop() finishes any take a
+                # controller starts in between.
+                if engine.stream is not None:
+                    try:
+                        engine.record_stop()
+                    except RecordingError as exc:
+                        print(f"recording: {exc}", file=sys.stderr)
                 control.close()
             final = engine.stats() if engine.stream is not None else None
             engine.stop()
