@@ -63,7 +63,7 @@ import numpy as np
 
 
 def _model(spec: str | None) -> Any:
-    from distill_live.engine.engine import setup_torch
+    from distill_live.model.runtime import setup_torch
 
     setup_torch()
     from distill_live.model import DEFAULT_MODEL_PATH, build_model, load_model

@@ -18,6 +18,7 @@ from .errors import ControlError
 
 __all__ = [
     "OSC_PREFIX",
+    "SOURCES",
     "Param",
     "PARAMS",
     "ParamValues",
@@ -28,6 +29,10 @@ __all__ = [
 
 #: Every OSC address of distill_live starts with this.
 OSC_PREFIX = "/distill"
+
+#: Where a change can come from (``Engine.set(..., source=)``, the recording sidecar's
+#: events): the interfaces that drive the parameters below.
+SOURCES = ("osc", "midi", "cli", "api", "automation")
 
 Curve = Literal["linear", "exp"]
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Engine", "AppliedChange", "RecordDefaults", "render"]
+__all__ = ["Engine", "AppliedChange", "render"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Engine", "AppliedChange", "RecordDefaults"):
+    if name in ("Engine", "AppliedChange"):
         from . import engine
 
         return getattr(engine, name)

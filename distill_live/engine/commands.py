@@ -59,7 +59,7 @@ def add_play_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = KEYS_HELP
     _common(parser)
-    from .engine import DEFAULT_LOOKAHEAD_MS
+    from .defaults import DEFAULT_LOOKAHEAD_MS
 
     g = parser.add_argument_group("audio output")
     g.add_argument(
@@ -236,7 +236,7 @@ def _set_record_defaults(engine: Any, args: argparse.Namespace) -> None:
         from ..record.commands import recorder_options
     except ImportError:  # pragma: no cover - recording not in this build
         return
-    from .engine import RecordDefaults
+    from ..record.defaults import RecordDefaults
 
     engine.record_defaults = RecordDefaults.for_target(
         getattr(args, "record", None), **recorder_options(args)
@@ -355,8 +355,8 @@ def _batch_paths(out: Path, seed: int, batch: int) -> list[tuple[int, Path]]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from ..model.runtime import resolve_model, setup_torch
     from ..record.naming import CONTAINER_SUFFIX, part_path, sidecar_path
-    from .engine import resolve_model, setup_torch
     from .render import load_automation, render
 
     params = param_values_from_args(args)

@@ -28,7 +28,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,90 +35,22 @@ from typing import Any
 import numpy as np
 
 from ..errors import ControlError, DeviceError, RecordingError
-from ..params import PARAMS, ParamValues, get_param
+from ..model.runtime import resolve_model, setup_torch
+from ..params import PARAMS, SOURCES, ParamValues, get_param
+from ..record.defaults import RecordDefaults
+from .defaults import DEFAULT_LOOKAHEAD_MS
 from .generator import chunk_frames_for
 from .ring import H, Ring
 from .stream import AppliedChange, Change, FrameQueue, Stream
 
-__all__ = [
-    "Engine",
-    "AppliedChange",
-    "RecordDefaults",
-    "DEFAULT_LOOKAHEAD_MS",
-    "SOURCES",
-    "setup_torch",
-    "resolve_model",
-]
+__all__ = ["Engine", "AppliedChange"]
 
 log = logging.getLogger(__name__)
 
-#: Audio kept queued ahead of the play position (protects against scheduling hiccups; a
-#: control change does not wait for it, see the safety margin).
-DEFAULT_LOOKAHEAD_MS = 250.0
 #: Where a change may land at the earliest: play position + guard + the time regeneration
 #: takes (the worst of the last 50, x1.2, + 3 ms), at least this many ms.
 MIN_SAFETY_MS = 40.0
 GUARD_MS = 6.0  # frames this close to the play position are never rewritten
-SOURCES = ("osc", "midi", "cli", "api", "automation")
-
-
-def setup_torch() -> None:
-    """One torch thread for everything in this process (FACTS: default threads spin)."""
-    import torch
-
-    torch.set_num_threads(1)
-    with contextlib.suppress(RuntimeError):  # already set, or inter-op work already ran
-        torch.set_num_interop_threads(1)
-
-
-def resolve_model(model: Any) -> Any:
-    """A DistillModel from a model, a path, or ``"default"``/None (the shipped model)."""
-    if model is None or isinstance(model, (str, os.PathLike)):
-        from ..model import load_model
-
-        return load_model(model)
-    for attr in ("prior", "codec", "hop", "sample_rate", "decoder_context"):
-        if not hasattr(model, attr):
-            raise TypeError(f"model must be a DistillModel or a path, got {type(model).__name__}")
-    return model
-
-
-@dataclass(frozen=True)
-class RecordDefaults:
-    """What ``record_start()`` uses for what it is not given (``play`` fills it from
-    ``--record``, ``--subtype``, ``--record-container`` and ``--record-split-mb``), so that
-    OSC ``/distill/record/start`` without a path, the MIDI record button and the terminal UI
-    key record like the command line asked.
-
-    ``folder``: where starts without a path make a new ``session_..._seed{seed}.wav``.
-    ``split_bytes``: part size limit (None: just under 4 GiB for wav, no split for rf64/w64).
-    """
-
-    folder: str = "recordings/"
-    subtype: str = "PCM_24"
-    container: str = "wav"
-    split_bytes: int | None = None
-
-    @classmethod
-    def for_target(
-        cls,
-        target: str | os.PathLike[str] | None,
-        subtype: str = "PCM_24",
-        container: str = "wav",
-        split_bytes: int | None = None,
-    ) -> RecordDefaults:
-        """Defaults for ``--record target``: a folder is used as is; a file name gives its
-        folder (later starts there get automatic names); None gives ./recordings/."""
-        if target is None:
-            folder = cls.folder
-        else:
-            text = os.fspath(target)
-            p = Path(text).expanduser()
-            if p.is_dir() or text.endswith(("/", os.sep)):
-                folder = os.path.join(str(p), "")
-            else:
-                folder = os.path.join(str(p.parent), "")
-        return cls(folder, subtype, container, split_bytes)
 
 
 def _ring_capacity(rate: int, lookahead_ms: float) -> int:

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ControlError
+from ..model.runtime import resolve_model, setup_torch
 from ..params import ParamValues, get_param
-from .engine import DEFAULT_LOOKAHEAD_MS, resolve_model, setup_torch
+from .defaults import DEFAULT_LOOKAHEAD_MS
 from .generator import chunk_frames_for
 from .stream import AppliedChange, Change, FrameQueue, Stream
 

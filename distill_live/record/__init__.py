@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from .commands import add_record_arguments, recorder_options
+from .defaults import RecordDefaults
 from .naming import part_path, resolve_record_path, session_filename, sidecar_path
 from .recorder import CONTAINERS, SUBTYPES, WAV_SPLIT_BYTES, Recorder, active_sidecars
 from .recovery import RecoveredSession, find_sidecars, prepare_record_path, recover_sessions
@@ -25,6 +26,7 @@ from .wavheader import repair_header
 
 __all__ = [
     "Recorder",
+    "RecordDefaults",
     "recover_sessions",
     "prepare_record_path",
     "RecoveredSession",

@@ -11,8 +11,8 @@ from distill_live.jack_dummy import DummyJackServer
 
 @pytest.fixture(scope="session")
 def tiny_model() -> Any:
-    from distill_live.engine.engine import setup_torch
     from distill_live.model import build_model
+    from distill_live.model.runtime import setup_torch
 
     setup_torch()
     import torch

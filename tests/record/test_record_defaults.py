@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 import soundfile as sf
 
-from distill_live.engine.engine import RecordDefaults
-from distill_live.record import read_sidecar, sidecar_path
+from distill_live.record import RecordDefaults, read_sidecar, sidecar_path
 from tests.record.helpers import TmpfsUnavailable, small_tmpfs
 
 REPO = Path(__file__).resolve().parents[2]

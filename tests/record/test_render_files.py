@@ -17,8 +17,8 @@ from distill_live.record import read_sidecar, sidecar_path
 
 @pytest.fixture(scope="module")
 def tiny() -> Any:
-    from distill_live.engine.engine import setup_torch
     from distill_live.model import build_model
+    from distill_live.model.runtime import setup_torch
 
     setup_torch()
     return build_model(tiny=True)
