@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 EXTRA="${1:-}"
 TORCH_VERSION="2.13.0"   # the CPU build; a bare `torch` requirement pulls multi-GB CUDA wheels
-APT_PACKAGES="libportaudio2 libsndfile1 jackd2 liblo-tools puredata-core sonic-pi-samples"
+APT_PACKAGES="libportaudio2 libsndfile1 jackd2 liblo-tools puredata-core sonic-pi-samples fluidsynth musescore-general-soundfont-small"
 
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 

@@ -1,0 +1,59 @@
+"""The pitch tracker per code frame and the pitch codebook's grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from distill_live.model.pitch import PitchGrid, frame_f0, hz_to_midi, midi_to_hz
+
+SR, HOP = 48000, 1024
+
+
+def _cents(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(1200 * np.log2(a / b))
+
+
+def test_grid_round_trips_a_sweep_within_half_a_step() -> None:
+    grid = PitchGrid()
+    f0 = np.geomspace(midi_to_hz(grid.low_note), midi_to_hz(grid.high_note), 5000)
+    back = grid.decode(grid.encode(f0))
+    assert _cents(back, f0).max() <= grid.step_cents / 2 + 1e-6
+    codes = grid.encode(f0)
+    assert codes.min() == 1 and codes.max() == grid.size - 1  # the sweep covers the grid
+    assert np.all(np.diff(codes) >= 0)
+
+
+def test_unpitched_and_out_of_range() -> None:
+    grid = PitchGrid()
+    codes = grid.encode(np.array([0.0, -1.0, np.nan, 10.0, 20000.0]))
+    assert codes.tolist() == [0, 0, 0, 1, grid.size - 1]
+    assert grid.decode(np.array([0]))[0] == 0.0
+    with pytest.raises(ValueError, match=r"pitch code 256 is outside the grid's 0..255"):
+        grid.decode(np.array([256]))
+    with pytest.raises(ValueError, match="step_cents"):
+        PitchGrid(step_cents=150)
+
+
+def test_note_codes_name_the_codes_of_a_key() -> None:
+    grid = PitchGrid()
+    codes = grid.note_codes(57)  # A3
+    hz = grid.decode(codes)
+    assert len(codes) == 5  # -50, -25, 0, +25, +50 cents
+    assert _cents(hz, np.full_like(hz, midi_to_hz(57))).max() <= 50 + 1e-6
+    assert PitchGrid.from_dict(grid.to_dict()) == grid
+
+
+def test_frame_f0_follows_a_sweep_and_finds_silence_unpitched() -> None:
+    t = np.arange(SR * 3) / SR
+    f = 110 * 2 ** (t / 3 * 2)  # two octaves up in 3 s
+    x = 0.4 * np.sin(2 * np.pi * np.cumsum(f) / SR)
+    x[SR * 2 :] = 0.0  # the last second silent
+    f0 = frame_f0(x, SR, HOP)
+    assert f0.shape == (len(x) // HOP,)
+    centres = f[HOP // 2 :: HOP][: len(f0)]
+    tone = slice(2, int(2 * SR / HOP) - 2)
+    assert np.median(_cents(f0[tone], centres[tone])) < 10
+    assert np.all(f0[tone] > 0)
+    assert np.all(f0[int(2 * SR / HOP) + 2 :] == 0)
+    assert abs(float(hz_to_midi(440.0)) - 69) < 1e-9
