@@ -6,6 +6,7 @@ controllers and OSC patches (Max/MSP, Pure Data, TouchDesigner), recording as yo
 
 from __future__ import annotations
 
+from ._version import __version__
 from .errors import (
     ControlError,
     DeviceError,
@@ -16,8 +17,6 @@ from .errors import (
     TrainingOptionError,
 )
 from .params import PARAMS, Param, ParamValues
-
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .. import __version__
+from .._version import __version__
 from ..errors import ControlError
 from ..params import OSC_PREFIX, PARAMS, Param
 from .engine_api import EngineLike

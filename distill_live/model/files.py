@@ -32,7 +32,7 @@ from typing import Any
 
 import torch
 
-from .. import __version__
+from .._version import __version__
 from ..errors import ModelFileError
 from .codec import Codec, CodecConfig
 from .distill import DistillModel

@@ -7,22 +7,23 @@
 
 from __future__ import annotations
 
-from .commands import add_record_arguments, recorder_options
+from ..params import SOURCES
 from .defaults import RecordDefaults
 from .naming import part_path, resolve_record_path, session_filename, sidecar_path
-from .recorder import CONTAINERS, SUBTYPES, WAV_SPLIT_BYTES, Recorder, active_sidecars
+from .recorder import Recorder
 from .recovery import RecoveredSession, find_sidecars, prepare_record_path, recover_sessions
 from .sidecar import (
     FORMAT_NAME,
     FORMAT_VERSION,
-    SOURCES,
     STATUSES,
+    active_sidecars,
     file_sha256,
     model_info,
     read_sidecar,
     session_metadata,
 )
 from .wavheader import repair_header
+from .writer import CONTAINERS, SUBTYPES, WAV_SPLIT_BYTES
 
 __all__ = [
     "Recorder",
@@ -40,8 +41,6 @@ __all__ = [
     "resolve_record_path",
     "session_filename",
     "repair_header",
-    "add_record_arguments",
-    "recorder_options",
     "active_sidecars",
     "SUBTYPES",
     "CONTAINERS",

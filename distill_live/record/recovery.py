@@ -1,4 +1,8 @@
-"""Finding recordings cut off by a crash, repairing their files, marking them ``recovered``."""
+"""Finding recordings cut off by a crash, repairing their files, marking them ``recovered``.
+
+It may import the standard library, soundfile, :mod:`distill_live.errors` and the naming,
+sidecar and header modules of this package; the recorder builds on it, never the reverse.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,7 @@ import soundfile as sf
 
 from ..errors import RecordingError
 from .naming import part_path, reserve_path, resolve_record_path
-from .recorder import active_sidecars
-from .sidecar import is_process_alive, read_sidecar, utc_now, write_sidecar
+from .sidecar import active_sidecars, is_process_alive, read_sidecar, utc_now, write_sidecar
 from .wavheader import repair_header
 
 __all__ = ["RecoveredSession", "recover_sessions", "find_sidecars", "prepare_record_path"]

@@ -3,6 +3,11 @@
 The sidecar ``PATH.json`` sits next to the WAV ``PATH``. It is written before the WAV's first
 frame and replaced atomically (a temporary file in the same folder, fsync, ``os.replace``) on
 every update, so a reader, or a crash, only ever sees a complete document.
+
+This module also keeps the registry of the sidecars this process is writing right now
+(:func:`mark_active`, :func:`active_sidecars`): the recorder adds to it, recovery reads it to
+leave running recordings alone. It may import the standard library, :mod:`distill_live.errors`
+and :mod:`distill_live.params`; nothing else from distill_live.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ import json
 import math
 import os
 import socket
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import RecordingError
+from ..params import SOURCES
 
 __all__ = [
     "FORMAT_NAME",
@@ -33,16 +40,40 @@ __all__ = [
     "read_sidecar",
     "process_identity",
     "is_process_alive",
+    "active_sidecars",
+    "mark_active",
+    "mark_inactive",
 ]
 
 FORMAT_NAME = "distill_live.session"
 FORMAT_VERSION = 1
 
-#: Where a control change came from.
-SOURCES = ("osc", "midi", "cli", "api", "automation")
 #: ``recording`` while being written; then ``complete``, ``recovered`` (after a crash) or
 #: ``failed`` (with a ``reason``).
 STATUSES = ("recording", "complete", "recovered", "failed")
+
+
+#: Sidecars of recordings running in this process (recovery must leave them alone).
+_ACTIVE: set[Path] = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
+def active_sidecars() -> frozenset[Path]:
+    """Sidecar paths of the recordings this process is writing right now."""
+    with _ACTIVE_LOCK:
+        return frozenset(_ACTIVE)
+
+
+def mark_active(sidecar: Path) -> None:
+    """Register ``sidecar`` (an absolute path) as being written by this process."""
+    with _ACTIVE_LOCK:
+        _ACTIVE.add(sidecar)
+
+
+def mark_inactive(sidecar: Path) -> None:
+    """The recording of ``sidecar`` is finished (or failed): recovery may look at it again."""
+    with _ACTIVE_LOCK:
+        _ACTIVE.discard(sidecar)
 
 
 def utc_now() -> str:
