@@ -29,7 +29,8 @@ __all__ = ["OscState", "harmonic_bank"]
 class OscState:
     """Where a stream of the bank stands after a frame: enough to render the next one.
 
-    phase: (B, H) radians in [0, 2π) of every harmonic at the end of the last frame.
+    phase: (B,) float64 radians in [0, 2π) of the fundamental at the end of the last frame
+    (harmonic k's phase is k times it, so the partials of a note stay locked together).
     f0: (B,) the last frame's f0 in Hz (0 = unpitched). amps: (B, H) its amplitudes.
     """
 
@@ -39,9 +40,12 @@ class OscState:
 
     @classmethod
     def initial(cls, batch: int, n_harmonics: int, dtype: torch.dtype = torch.float32) -> OscState:
-        """A stream's start: silence, unpitched, all phases 0."""
-        z = torch.zeros(batch, n_harmonics, dtype=dtype)
-        return cls(phase=z.double(), f0=torch.zeros(batch, dtype=dtype), amps=z.clone())
+        """A stream's start: silence, unpitched, phase 0."""
+        return cls(
+            phase=torch.zeros(batch, dtype=torch.float64),
+            f0=torch.zeros(batch, dtype=dtype),
+            amps=torch.zeros(batch, n_harmonics, dtype=dtype),
+        )
 
     def clone(self) -> OscState:
         return OscState(self.phase.clone(), self.f0.clone(), self.amps.clone())
@@ -63,7 +67,6 @@ def harmonic_bank(
         state = OscState.initial(b, h, amps.dtype)
     dtype = amps.dtype
     pitched = f0 > 0  # (B, T)
-    amps = amps * pitched.unsqueeze(1).to(dtype)  # (B, H, T)
     # f0 at each frame's start and end. A release frame (unpitched after pitched) holds the
     # previous f0 while its amplitudes fall to 0; an onset frame (pitched after unpitched)
     # starts at its own f0 while they rise from 0; a frame between two unpitched ones is
@@ -71,28 +74,38 @@ def harmonic_bank(
     f0_prev = torch.cat([state.f0.to(dtype).unsqueeze(1), f0[:, :-1]], dim=1)  # (B, T)
     end = torch.where(pitched, f0, f0_prev)
     start = torch.where(f0_prev > 0, f0_prev, end)
+    k = torch.arange(1, h + 1, dtype=dtype).view(1, h, 1)
+    # a partial at or above Nyquist anywhere in a frame is silent for that frame
+    audible = (k * torch.maximum(start, end).unsqueeze(1)) < (sample_rate / 2)  # (B, H, T)
+    amps = amps * pitched.unsqueeze(1).to(dtype)  # (B, H, T)
     amps_prev = torch.cat([state.amps.to(dtype).unsqueeze(2), amps[:, :, :-1]], dim=2)
+    amps_end = amps * audible.to(dtype)
+    amps_start = amps_prev * audible.to(dtype)
 
     # per-sample ramps within each frame: weight (n + 1) / hop on this frame's value
     w = torch.arange(1, hop + 1, dtype=dtype) / hop  # (hop,)
     f_inst = start.unsqueeze(2) + (end - start).unsqueeze(2) * w  # (B, T, hop) Hz
-    a_inst = amps_prev.unsqueeze(3) + (amps - amps_prev).unsqueeze(3) * w  # (B, H, T, hop)
-
-    k = torch.arange(1, h + 1, dtype=dtype).view(1, h, 1, 1)
-    step = 2 * math.pi * f_inst / sample_rate  # (B, T, hop) radians per sample of harmonic 1
-    # phase of harmonic 1 at each frame's start: float64 running sum over frames, wrapped
+    step = 2 * math.pi * f_inst / sample_rate  # (B, T, hop) radians per sample
+    # the fundamental's phase at each frame's start: a float64 running sum over frames, so a
+    # stream rendered in chunks and the whole sequence agree; within a frame, float32
     advance = step.double().sum(dim=2)  # (B, T)
-    frame_start = torch.cumsum(advance, dim=1) - advance  # (B, T) before wrapping
-    base = state.phase.unsqueeze(2) + k.squeeze(3).double() * frame_start.unsqueeze(1)
-    base = torch.remainder(base, 2 * math.pi)  # (B, H, T)
-    within = torch.cumsum(step, dim=2)  # (B, T, hop) float, small: at most one frame's advance
-    phase = base.to(dtype).unsqueeze(3) + k * within.unsqueeze(1)  # (B, H, T, hop)
-    audible = (k * f_inst.unsqueeze(1)) < (sample_rate / 2)  # (B, H, T, hop)
-    audio = (a_inst * audible.to(dtype) * torch.sin(phase)).sum(dim=1)  # (B, T, hop)
+    frame_start = torch.remainder(
+        state.phase.unsqueeze(1) + torch.cumsum(advance, dim=1) - advance, 2 * math.pi
+    )
+    theta = frame_start.to(dtype).unsqueeze(2) + torch.cumsum(step, dim=2)  # (B, T, hop)
 
-    total = state.phase + k.view(1, h).double() * advance.sum(dim=1, keepdim=True)
+    # sum_k a_k sin(k theta) by Clenshaw's recurrence: one sine and one cosine per sample
+    # instead of one sine per partial per sample
+    two_cos = 2 * torch.cos(theta)
+    b1 = torch.zeros_like(theta)
+    b2 = torch.zeros_like(theta)
+    for i in range(h - 1, -1, -1):
+        a = amps_start[:, i].unsqueeze(2) + (amps_end - amps_start)[:, i].unsqueeze(2) * w
+        b1, b2 = a + two_cos * b1 - b2, b1
+    audio = b1 * torch.sin(theta)  # (B, T, hop)
+
     new_state = OscState(
-        phase=torch.remainder(total, 2 * math.pi).detach(),
+        phase=torch.remainder(state.phase + advance.sum(dim=1), 2 * math.pi).detach(),
         f0=f0[:, -1].detach().clone(),
         amps=amps[:, :, -1].detach().clone(),
     )

@@ -41,6 +41,7 @@ def test_streamed_equals_whole(chunks: list[int]) -> None:
     assert torch.max(torch.abs(streamed - whole)) < 1e-4
     assert state is not None
     assert torch.allclose(state.phase, end.phase, atol=1e-6)
+    assert state.phase.shape == (1,)
 
 
 def test_a_held_note_is_one_sinusoid_at_its_pitch() -> None:
@@ -79,4 +80,15 @@ def test_partials_above_nyquist_are_silent() -> None:
 def test_shapes_are_checked() -> None:
     with pytest.raises(ValueError, match="f0 must be"):
         harmonic_bank(torch.zeros(1, 5), torch.zeros(1, 3, 4), HOP, SR)
-    assert OscState.initial(2, 3).phase.shape == (2, 3)
+    assert OscState.initial(2, 3).amps.shape == (2, 3)
+
+
+def test_clenshaw_sum_equals_the_direct_sum_of_partials() -> None:
+    t, f = 12, 187.3
+    amps = torch.rand(1, 24, 1).expand(1, 24, t).contiguous()
+    audio, _ = harmonic_bank(torch.full((1, t), f), amps, HOP, SR)
+    n = torch.arange(t * HOP, dtype=torch.float64)
+    theta = 2 * np.pi * f * (n + 1) / SR  # constant f0 from phase 0: one step per sample
+    k = torch.arange(1, 25, dtype=torch.float64).view(24, 1)
+    direct = (amps[0, :, :1].double() * torch.sin(k * theta)).sum(0)
+    assert torch.max(torch.abs(audio[0, HOP:].double() - direct[HOP:])) < 1e-3
