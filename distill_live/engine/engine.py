@@ -9,12 +9,18 @@ Threads and processes:
 * the **generator thread** owns the model (torch at one thread). It applies queued control
   changes at chunk boundaries (rolling back look-ahead that has not been played beyond a
   safety margin, see :class:`~distill_live.engine.stream.Stream`), keeps the shared ring
-  filled to ``lookahead_ms``, hands every frame that has been played to the recorder, and
-  calls listeners when a change takes effect;
+  filled to ``lookahead_ms``, hands every frame that has been played to the recording tee
+  (:mod:`distill_live.engine.tee`), and calls listeners when a change takes effect;
 * the **audio process** (:mod:`distill_live.engine.audio`) copies blocks out of the ring;
 * a **watchdog thread** restarts the audio process when it dies or its callbacks stop.
 
 ``set`` is thread-safe and cheap (validate, clamp, enqueue): OSC and MIDI handlers call it.
+
+This module runs the stream and nothing else: recording is the tee's
+(:mod:`~distill_live.engine.tee`), loading a model and setting torch up are
+:mod:`distill_live.model.runtime`'s, the audio device is :mod:`~distill_live.engine.output`'s.
+It may import the model, the recording package, the parameter table and the rest of the
+engine; never control or the command line (they import it).
 """
 
 from __future__ import annotations
@@ -36,12 +42,16 @@ import numpy as np
 
 from ..errors import ControlError, DeviceError, RecordingError
 from ..model.runtime import resolve_model, setup_torch
-from ..params import PARAMS, SOURCES, ParamValues, get_param
+from ..params import SOURCES, ParamValues, get_param
 from ..record.defaults import RecordDefaults
+from ..record.recorder import Recorder
+from ..record.sidecar import session_metadata
 from .defaults import DEFAULT_LOOKAHEAD_MS
 from .generator import chunk_frames_for
+from .output import check_samplerate
 from .ring import H, Ring
-from .stream import AppliedChange, Change, FrameQueue, Stream
+from .stream import AppliedChange, Change, Stream
+from .tee import RecordingTee
 
 __all__ = ["Engine", "AppliedChange"]
 
@@ -82,8 +92,8 @@ class Engine:
 
         setup_torch()
         streams_for_mode(stereo)  # validates
-        if samplerate is not None and not 8000 <= int(samplerate) <= 192000:
-            raise DeviceError(f"samplerate must be 8000..192000 Hz, got {samplerate}")
+        if samplerate is not None:
+            samplerate = check_samplerate(samplerate)
         if not 1 <= int(channels) <= 64:
             raise DeviceError(f"channels must be 1..64, got {channels}")
         if not 20 <= float(lookahead_ms) <= 4000:
@@ -121,12 +131,7 @@ class Engine:
         self._rollbacks = 0
         self._changes_applied = 0
         self._error: BaseException | None = None
-        self._recorder: Any = None
-        self._rec_pending = FrameQueue()
-        self._rec_events: list[AppliedChange] = []
-        self._committed = 0  # ring position up to which played frames were handed on
-        self._rec_origin = 0  # ring position of the recording's first frame
-        self._rec_underruns0 = 0
+        self._tee = RecordingTee(self._lock)
         self.record_defaults = RecordDefaults()
         self.started_at: float | None = None
         self.first_sound_s: float | None = None
@@ -191,7 +196,7 @@ class Engine:
         for t in self._threads:
             t.join(timeout=10)
         self._threads = []
-        if self._recorder is not None:
+        if self._tee.recorder is not None:
             try:
                 self.record_stop()
             except RecordingError as exc:
@@ -276,33 +281,19 @@ class Engine:
         from :attr:`record_defaults` (``play`` fills it from its options; otherwise a new file
         in ./recordings/, PCM_24 WAV). Crashed sessions left in that folder are recovered
         first. A recording that failed (disk full) is closed and replaced."""
-        from ..record import Recorder, session_metadata
-        from ..record.recovery import prepare_record_path
-
-        d = self.record_defaults
-        subtype = d.subtype if subtype is None else subtype
-        container = d.container if container is None else container
-        split_bytes = d.split_bytes if split_bytes is None else split_bytes
         if self.stream is None or self.ring is None:
             raise RecordingError("start the engine before recording")
-        self._drop_failed_recorder()
-        if self._recorder is not None:
-            raise RecordingError(f"already recording to {self._recorder.path}")
-        # Disk I/O (recovery scan, sidecar, fsync, file creation) happens here, outside the
-        # lock the generator thread takes to hand played frames on.
-        target, _ = prepare_record_path(
-            path if path is not None else d.folder,
-            seed=int(self._params["seed"]),
-            container=container,
-        )
-        rec = Recorder(
-            target,
+        return self._tee.start(
+            self.ring,
+            path,
+            subtype,
+            container,
+            split_bytes,
+            defaults=self.record_defaults,
             samplerate=self.samplerate,
             channels=self.channels,
-            subtype=subtype,
-            container=container,
-            split_bytes=split_bytes,
-            metadata=session_metadata(
+            seed=int(self._params["seed"]),
+            metadata=lambda: session_metadata(
                 model=self.model,
                 params=self._params,
                 stereo=self.stereo,
@@ -313,48 +304,20 @@ class Engine:
                 },
             ),
         )
-        rec.start()
-        with self._lock:  # attach: the first frame recorded is the first not yet handed on
-            if self._recorder is not None:
-                busy = self._recorder
-            else:
-                busy = None
-                self._commit(None)
-                rec.origin_frame = self._rec_origin = self._committed
-                self._rec_underruns0 = int(self.ring.header[H.EMPTY])
-                self._rec_events.clear()
-                self._recorder = rec
-        if busy is not None:  # another thread started one meanwhile
-            rec.stop()
-            for q in (*rec.parts, rec.sidecar_path):
-                with contextlib.suppress(OSError):
-                    os.remove(q)
-            raise RecordingError(f"already recording to {busy.path}")
-        return Path(rec.path)
-
-    def _drop_failed_recorder(self) -> None:
-        """Close a recording that failed (its sidecar already says why), so a new one can
-        start; :meth:`stats` keeps reporting it until then."""
-        with self._lock:
-            rec = self._recorder
-            if rec is None or rec.status != "failed":
-                return
-            self._recorder = None
-        rec.stop()
 
     def record_stop(self) -> Path | None:
         """Finish the recording (frames played so far) and return its path."""
-        with self._lock:
-            rec, self._recorder = self._recorder, None
-            if rec is None:
-                return None
-            self._commit(rec)
-        rec.stop()
-        return Path(rec.path)
+        return self._tee.stop(self.ring)
 
     @property
-    def recorder(self) -> Any:
-        return self._recorder
+    def recorder(self) -> Recorder | None:
+        """The recording being made (or one that failed, until the next start), or None."""
+        return self._tee.recorder
+
+    @property
+    def record_origin(self) -> int:
+        """Output frame (since start) of the current or last recording's first frame."""
+        return self._tee.origin
 
     # ------------------------------------------------------------------ stats
     def stats(self) -> dict[str, Any]:
@@ -363,7 +326,7 @@ class Engine:
         rate = self.samplerate or 48000
         fill = int(hdr[H.WRITE] - hdr[H.READ])
         rtf = statistics.median(self._rtf) if self._rtf else None
-        rec = self._recorder
+        rec = self._tee.recorder
         return {
             "running": self.stream is not None,
             "underruns": int(hdr[H.EMPTY]),
@@ -441,8 +404,7 @@ class Engine:
             while data.shape[0] > ring.space() and not self._stop.is_set():
                 time.sleep(0.002)
             ring.write(data)
-        with self._lock:  # replaces what was queued from `pos` on
-            self._rec_pending.put(pos, data)
+        self._tee.queued(pos, data)  # replaces what was queued from `pos` on
 
     def _apply_pending(self, pending: list[Change]) -> list[Change]:
         ring, stream = self.ring, self.stream
@@ -462,8 +424,7 @@ class Engine:
             self._regen_s.append(time.perf_counter() - t)
         with self._lock:
             listeners = list(self._listeners)
-            if self._recorder is not None:
-                self._rec_events.extend(applied)
+        self._tee.applied(applied)
         for ch in applied:
             for fn in listeners:
                 try:
@@ -471,23 +432,6 @@ class Engine:
                 except Exception:  # a listener must not stop the music
                     log.exception("listener %r failed", fn)
         return []
-
-    def _commit(self, rec: Any) -> None:
-        """Hand the frames played so far to the recorder, if any (call with the lock held).
-        Only played frames are final: queued ones may still be replaced by a change."""
-        assert self.ring is not None
-        for pos, part in self._rec_pending.take(self.ring.read_pos):
-            if rec is not None:
-                if pos < self._rec_origin:
-                    part = part[self._rec_origin - pos :]
-                if part.shape[0]:
-                    rec.write(part)
-        self._committed = self._rec_pending.final
-        if rec is not None:
-            for ch in self._rec_events:
-                rec.event(ch.frame, ch.param, ch.value, ch.source)
-            self._rec_events.clear()
-            rec.set_underruns(int(self.ring.header[H.EMPTY]) - self._rec_underruns0)
 
     def _run(self) -> None:
         setup_torch()
@@ -515,8 +459,7 @@ class Engine:
                     pending = self._apply_pending(pending)
                 lookahead = self._lookahead_frames()
                 # after a change, make sure the margin is refilled before looking again
-                with self._lock:
-                    self._commit(self._recorder)
+                self._tee.commit(ring)
                 if ring.fill() < lookahead or stream.out_pos != ring.write_pos:
                     self._produce()
                 else:
@@ -536,7 +479,7 @@ class Engine:
                     now = int(self.ring.header[H.EMPTY])
                     if self.output is not None:
                         rtf = statistics.median(self._rtf) if self._rtf else 0.0
-                        self.output._report(
+                        self.output.report(
                             f"the generator fell behind: {now - empty} empty callbacks at "
                             f"{self.ring.read_pos / self.samplerate:.2f} s (buffer now "
                             f"{1000 * self.ring.fill() / self.samplerate:.0f} ms, RTF {rtf:.2f}, "
@@ -545,7 +488,3 @@ class Engine:
                     empty = now
             except Exception as exc:  # keep watching whatever happens
                 log.warning("watchdog: %s", exc)
-
-
-# keep PARAMS importable from here for API users who want the table next to the engine
-_ = PARAMS

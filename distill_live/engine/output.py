@@ -6,6 +6,9 @@ for its one-line JSON reply (stream open, or the error and the devices it found)
 callbacks stopped (the JACK server went away), kills the process by its pid, and starts a
 new one when the device can be opened again. The ring and its counters live in the engine,
 so nothing queued or counted is lost across a restart.
+
+:func:`check_samplerate` is the one check of a requested output rate (the engine and ``play``
+use it). This module may import the ring and :mod:`distill_live.errors`; no torch, no model.
 """
 
 from __future__ import annotations
@@ -23,9 +26,25 @@ from typing import Any
 from ..errors import DeviceError
 from .ring import H, Ring
 
-__all__ = ["AudioOutput"]
+__all__ = ["AudioOutput", "check_samplerate", "MIN_SAMPLERATE", "MAX_SAMPLERATE"]
 
 log = logging.getLogger(__name__)
+
+#: The output rates one may ask for, in Hz (the stream is resampled to the device's rate).
+MIN_SAMPLERATE = 8000
+MAX_SAMPLERATE = 192000
+
+
+def check_samplerate(value: int | float | str) -> int:
+    """A requested output rate as an int; :class:`DeviceError` naming the value and the range
+    (8000..192000 Hz) if it is not one."""
+    try:
+        rate = int(value)
+    except (TypeError, ValueError):
+        rate = 0
+    if not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
+        raise DeviceError(f"samplerate must be {MIN_SAMPLERATE}..{MAX_SAMPLERATE} Hz, got {value}")
+    return rate
 
 
 class AudioOutput:
@@ -127,7 +146,8 @@ class AudioOutput:
         return None if self.proc is None else self.proc.pid
 
     # ------------------------------------------------------------------ watchdog
-    def _report(self, message: str) -> None:
+    def report(self, message: str) -> None:
+        """Log a warning about the output and keep it in :attr:`events` (the last 20)."""
         log.warning("%s", message)
         self.events.append(message)
         del self.events[:-20]
@@ -140,7 +160,7 @@ class AudioOutput:
             code = self.proc.poll()
             count = int(self.ring.header[H.CALLBACKS])
             if code is not None:
-                self._report(f"audio process exited (status {code}); restarting it")
+                self.report(f"audio process exited (status {code}); restarting it")
                 self._kill(self.proc)
                 self.proc = None
                 self.status = "restarting"
@@ -148,7 +168,7 @@ class AudioOutput:
             elif count != self._last_cb[0]:
                 self._last_cb = (count, now)
             elif now - self._last_cb[1] > self.stall_s:
-                self._report(
+                self.report(
                     f"audio callbacks stopped for {now - self._last_cb[1]:.1f} s "
                     "(audio server gone?); killing the audio process and retrying"
                 )
@@ -164,15 +184,15 @@ class AudioOutput:
                 self.status = "restarting"
                 self._next_try = time.monotonic() + self.retry_s
                 if not self.events or not self.events[-1].startswith("restart failed"):
-                    self._report(f"restart failed, retrying every {self.retry_s:g} s: {exc}")
+                    self.report(f"restart failed, retrying every {self.retry_s:g} s: {exc}")
                 return
             self.restarts += 1
             if rate_before and doc.get("samplerate") != rate_before:
-                self._report(
+                self.report(
                     f"audio output came back at {doc.get('samplerate')} Hz instead of "
                     f"{rate_before} Hz: the pitch will be off until you restart play"
                 )
-            self._report(f"audio output restarted on {doc.get('device')}")
+            self.report(f"audio output restarted on {doc.get('device')}")
 
     def kill(self) -> None:
         """Kill the audio process now (tests of the watchdog use this)."""

@@ -106,7 +106,7 @@ def test_live_equals_render_with_the_same_changes(
     with Engine(tiny_model, params=ParamValues(seed=9)) as eng:
         eng.add_listener(applied.append)
         path = eng.record_start(tmp_path / "live.wav", subtype="FLOAT")
-        origin = eng._rec_origin
+        origin = eng.record_origin
         for name, value in [("temperature", 0.5), ("seed", 3), ("gain", -3.0), ("top_k", 4)]:
             time.sleep(0.3)
             eng.set(name, value)
@@ -255,7 +255,7 @@ def test_engine_resamples_for_a_44k1_server(
         with Engine(tiny_model) as eng:
             assert eng.samplerate == 44100
             path = eng.record_start(tmp_path / "r.wav", subtype="FLOAT")
-            origin = eng._rec_origin
+            origin = eng.record_origin
             time.sleep(1.5)
             eng.record_stop()
             st = eng.stats()
