@@ -94,15 +94,13 @@ def harmonic_bank(
     )
     theta = frame_start.to(dtype).unsqueeze(2) + torch.cumsum(step, dim=2)  # (B, T, hop)
 
-    # sum_k a_k sin(k theta) by Clenshaw's recurrence: one sine and one cosine per sample
-    # instead of one sine per partial per sample
-    two_cos = 2 * torch.cos(theta)
-    b1 = torch.zeros_like(theta)
-    b2 = torch.zeros_like(theta)
-    for i in range(h - 1, -1, -1):
-        a = amps_start[:, i].unsqueeze(2) + (amps_end - amps_start)[:, i].unsqueeze(2) * w
-        b1, b2 = a + two_cos * b1 - b2, b1
-    audio = b1 * torch.sin(theta)  # (B, T, hop)
+    # sum_k a_k(n) sin(k theta) with a_k(n) = s_k + w(n) d_k: one (hop, H) by (H, 2) product
+    # per frame; theta wrapped first so k * theta stays small enough for float32
+    theta = torch.remainder(theta, 2 * math.pi)
+    partials = torch.sin(theta.unsqueeze(3) * k.view(1, 1, 1, h))  # (B, T, hop, H)
+    coef = torch.stack([amps_start, amps_end - amps_start], dim=3).transpose(1, 2)  # (B, T, H, 2)
+    both = torch.matmul(partials, coef)  # (B, T, hop, 2)
+    audio = both[..., 0] + w * both[..., 1]  # (B, T, hop)
 
     new_state = OscState(
         phase=torch.remainder(state.phase + advance.sum(dim=1), 2 * math.pi).detach(),

@@ -1,0 +1,303 @@
+"""The pitched codec: a pitch codebook, residual codebooks, and a decoder that streams.
+
+* Codes (B, K, F): codebook 0 is the pitch of each frame on a fixed grid
+  (:class:`~distill_live.model.pitch.PitchGrid`: code 0 unpitched, then 25-cent steps), from
+  WORLD's f0 tracker; codebooks 1..K-1 are a residual VQ of the encoder's latent (the same
+  :class:`~distill_live.model.codec.Encoder` and :class:`~distill_live.model.codec.ResidualVQ`
+  as the plain codec), which carry what pitch does not: loudness, timbre, noise, attacks.
+* Decoder: a causal ConvNeXt stack at the code frame rate reads the pitch embedding plus the
+  residual embeddings, and two heads render each frame:
+
+  - harmonic: one amplitude per harmonic for an oscillator bank whose phase runs sample by
+    sample from the frame's f0 (:func:`~distill_live.model.harmonic.harmonic_bank`), so a
+    held note is a continuous set of partials at exactly the coded pitch;
+  - residual: ``istft_sub`` complex STFT frames per code frame (log-magnitude and phase)
+    overlap-added by an inverse FFT of ``2 * hop`` samples, for what is not one harmonic
+    series (chords, hums, noise, transients).
+
+* Streaming: every layer is causal, so each code frame is decoded once. The state
+  (:class:`DecoderState`) holds each convolution's last inputs, the oscillators, and the
+  overlap-add tail; the only look-ahead is the overlap-add's one frame: after frames
+  0..n-1 the stream has emitted the audio of frames up to n-2, plus one frame of lead-in.
+  :meth:`PitchedCodec.decode` of a whole sequence equals the concatenated stream (tested).
+
+Embeddings: ``codes_to_embeddings`` returns (B, D + 1, F): the summed code vectors and, as
+the last channel, each frame's f0 in Hz (0 = unpitched), which the oscillators need exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .codec import CodecConfig, CodecOutput, Encoder, ResidualVQ
+from .harmonic import OscState, harmonic_bank
+from .pitch import PitchGrid, frame_f0
+
+__all__ = ["DecoderState", "PitchedCodec", "StreamingDecoder"]
+
+
+class CausalBlock(nn.Module):
+    """ConvNeXt block with a causal depthwise conv: (B, C, T) plus the last k-1 inputs."""
+
+    def __init__(self, dim: int, kernel: int, mult: int, layer_scale: float = 0.1) -> None:
+        super().__init__()
+        self.kernel = kernel
+        self.weight = nn.Parameter(torch.randn(dim, kernel) / math.sqrt(kernel))  # depthwise
+        self.bias = nn.Parameter(torch.zeros(dim))
+        self.norm = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, dim * mult)
+        self.fc2 = nn.Linear(dim * mult, dim)
+        self.gamma = nn.Parameter(torch.full((dim,), layer_scale))
+
+    def forward(self, x: Tensor, cache: Tensor) -> tuple[Tensor, Tensor]:
+        """x (B, C, T), cache (B, C, k-1) the inputs before x → (B, C, T), the new cache."""
+        xc = torch.cat([cache, x], dim=2)  # (B, C, k - 1 + T)
+        t = x.shape[2]
+        # the depthwise conv as k shifted products: torch's grouped conv1d costs about 75 us a
+        # call on a few frames, which a stream of 2-frame chunks pays 7 times per chunk
+        y = self.bias[:, None] + self.weight[:, :1] * xc[:, :, :t]
+        for i in range(1, self.kernel):
+            y = torch.addcmul(y, self.weight[:, i : i + 1], xc[:, :, i : i + t])
+        y = y.transpose(1, 2)  # (B, T, C)
+        y = self.fc2(F.gelu(self.fc1(self.norm(y))))
+        return x + (self.gamma * y).transpose(1, 2), xc[:, :, xc.shape[2] - (self.kernel - 1) :]
+
+
+@dataclass
+class DecoderState:
+    """Where a decoding stream stands: enough to decode the next frames exactly.
+
+    caches: per causal conv, its last k-1 inputs (B, C, k-1). osc: the oscillator bank.
+    pending: (B, hop) harmonic audio of the last frame, not yet emitted (the overlap-add
+    is a frame behind). tail: (B, n_fft - hop_s) overlap-add sums not yet complete.
+    frames: code frames decoded so far.
+    """
+
+    caches: list[Tensor]
+    osc: OscState
+    pending: Tensor
+    tail: Tensor
+    frames: int = 0
+
+    def clone(self) -> DecoderState:
+        return DecoderState(
+            [c.clone() for c in self.caches],
+            self.osc.clone(),
+            self.pending.clone(),
+            self.tail.clone(),
+            self.frames,
+        )
+
+
+class StreamingDecoder(nn.Module):
+    """Embeddings (B, D + 1, F) → audio: harmonic oscillators plus an iSTFT residual."""
+
+    window: Tensor
+
+    def __init__(self, c: CodecConfig, n_harmonics: int) -> None:
+        super().__init__()
+        if c.istft_n_fft != 2 * c.hop or c.hop % c.istft_sub:
+            raise ValueError(
+                f"the pitched decoder needs istft_n_fft = 2 * hop and istft_sub dividing hop, "
+                f"got istft_n_fft={c.istft_n_fft}, hop={c.hop}, istft_sub={c.istft_sub}"
+            )
+        self.c = c
+        self.n_harmonics = n_harmonics
+        self.n_fft = c.istft_n_fft
+        self.hop_s = c.hop // c.istft_sub
+        self.n_bins = self.n_fft // 2 + 1
+        self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
+        self.ola_gain = self.n_fft / (2 * self.hop_s)  # periodic Hann windows sum to this
+        self.in_kernel = c.dec_in_kernel
+        self.conv_in = nn.Conv1d(c.latent_dim + 1, c.dec_dim, c.dec_in_kernel)
+        self.blocks = nn.ModuleList(
+            CausalBlock(c.dec_dim, c.dec_kernel, c.mlp_mult) for _ in range(c.dec_layers)
+        )
+        self.norm = nn.LayerNorm(c.dec_dim)
+        self.harm_head = nn.Linear(c.dec_dim, n_harmonics)
+        self.res_head = nn.Linear(c.dec_dim, c.istft_sub * 2 * self.n_bins)
+        with torch.no_grad():  # start quiet: partials of 0.01, residual bins near RMS 0.01
+            self.harm_head.bias.fill_(math.log(0.01))
+            self.harm_head.weight.mul_(0.1)
+            bias = self.res_head.bias.view(c.istft_sub, 2, self.n_bins)
+            bias[:, 0] = math.log(0.01 * math.sqrt(self.n_fft))
+
+    def initial_state(self, batch: int, device: torch.device | None = None) -> DecoderState:
+        c = self.c
+        z = dict(device=device, dtype=torch.float32)
+        caches = [torch.zeros(batch, c.latent_dim + 1, self.in_kernel - 1, **z)]  # type: ignore[arg-type]
+        caches += [torch.zeros(batch, c.dec_dim, c.dec_kernel - 1, **z) for _ in self.blocks]  # type: ignore[arg-type]
+        osc = OscState.initial(batch, self.n_harmonics)
+        if device is not None:
+            osc = OscState(osc.phase.to(device), osc.f0.to(device), osc.amps.to(device))
+        return DecoderState(
+            caches,
+            osc,
+            torch.zeros(batch, c.hop, **z),  # type: ignore[arg-type]
+            torch.zeros(batch, self.n_fft - self.hop_s, **z),  # type: ignore[arg-type]
+        )
+
+    @staticmethod
+    def _features(emb: Tensor) -> Tensor:
+        """The network's view of the last channel: log f0 around 0 (0 for unpitched)."""
+        f0 = emb[:, -1:]
+        logf = torch.where(f0 > 0, torch.log2(f0.clamp(min=1.0) / 220.0), torch.zeros_like(f0))
+        return torch.cat([emb[:, :-1], logf], dim=1)
+
+    def step(self, emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
+        """Decode n new frames (B, D + 1, n) → (B, n * hop) audio, and the new state.
+
+        The audio is the n frames' worth the stream has completed: the frames before the
+        last one, after the previous call's last frame (the first call starts with one frame
+        of lead-in: the left half of the first overlap-add window).
+        """
+        c = self.c
+        n = emb.shape[-1]
+        x = torch.cat([state.caches[0], self._features(emb)], dim=2)
+        caches = [x[:, :, x.shape[2] - (self.in_kernel - 1) :]]
+        x = self.conv_in(x)  # (B, C, n)
+        for block, cache in zip(self.blocks, state.caches[1:], strict=True):
+            x, cache = block(x, cache)
+            caches.append(cache)
+        h = self.norm(x.transpose(1, 2))  # (B, n, C)
+        amps = torch.exp(torch.clamp(self.harm_head(h), max=2.0)).transpose(1, 2)  # (B, H, n)
+        harm, osc = harmonic_bank(emb[:, -1], amps, c.hop, c.sample_rate, state.osc)
+        y = self.res_head(h).reshape(-1, n * c.istft_sub, 2, self.n_bins)  # (B, J, 2, bins)
+        spec = torch.polar(torch.exp(torch.clamp(y[:, :, 0], max=12.0)), y[:, :, 1])
+        seg = torch.fft.irfft(spec, n=self.n_fft) * self.window  # (B, J, n_fft)
+        j = seg.shape[1]
+        length = (j - 1) * self.hop_s + self.n_fft
+        canvas = F.fold(
+            seg.transpose(1, 2),
+            output_size=(1, length),
+            kernel_size=(1, self.n_fft),
+            stride=(1, self.hop_s),
+        )[:, 0, 0]  # (B, length), sample 0 = where the oldest incomplete sum starts
+        canvas = torch.cat(
+            [canvas[:, : state.tail.shape[1]] + state.tail, canvas[:, state.tail.shape[1] :]], 1
+        )
+        residual = canvas[:, : j * self.hop_s] / self.ola_gain  # (B, n * hop) complete
+        harm_all = torch.cat([state.pending, harm], dim=1)  # the harmonic part, one frame late
+        audio = residual + harm_all[:, : n * c.hop]
+        new = DecoderState(
+            [t.detach() for t in caches],
+            osc,
+            harm_all[:, n * c.hop :].detach(),
+            canvas[:, j * self.hop_s :].detach(),
+            state.frames + n,
+        )
+        return audio, new
+
+    def flush(self, state: DecoderState) -> Tensor:
+        """The last frame's audio at the end of a stream, as if silence followed: (B, hop)."""
+        return state.pending + state.tail[:, : self.c.hop] / self.ola_gain
+
+    def forward(self, emb: Tensor) -> Tensor:
+        """A whole sequence (B, D + 1, F) → (B, F * hop): the stream, without its lead-in."""
+        audio, state = self.step(emb, self.initial_state(emb.shape[0], emb.device))
+        return torch.cat([audio[:, self.c.hop :], self.flush(state)], dim=1)
+
+
+class PitchedCodec(nn.Module):
+    """The VQ-VAE with a pitch codebook: ``encode`` → codes → ``codes_to_embeddings`` → ``decode``.
+
+    Codes are (B, K, F): codebook 0 the pitch grid, 1..K-1 residual codebooks.
+    """
+
+    def __init__(self, config: CodecConfig, grid: PitchGrid | None = None, n_harmonics: int = 48):
+        super().__init__()
+        config.validate()
+        if config.pack != 1:
+            raise ValueError(f"the pitched codec runs at pack=1, got pack={config.pack}")
+        self.grid = grid or PitchGrid()
+        if self.grid.size != config.codebook_size:
+            raise ValueError(
+                f"the pitch grid has {self.grid.size} codes but codebook_size is "
+                f"{config.codebook_size}: they must be equal (one vocabulary for the prior)"
+            )
+        self.config = config
+        self.sample_rate = config.sample_rate
+        self.hop = config.hop
+        self.pack = 1
+        self.n_codebooks = config.n_codebooks
+        self.codebook_size = config.codebook_size
+        self.encoder = Encoder(config)
+        self.quantizer = ResidualVQ(dataclasses.replace(config, n_codebooks=config.n_codebooks - 1))
+        self.pitch_embed = nn.Embedding(self.grid.size, config.latent_dim)
+        nn.init.normal_(self.pitch_embed.weight, std=0.1)
+        self.decoder = StreamingDecoder(config, n_harmonics)
+        self.decoder_context = 0  # causal: no window context; decode with step()
+
+    def pitch_codes(self, audio: Tensor) -> Tensor:
+        """Audio (B, T) → the pitch codebook's codes (B, T // hop), from WORLD's f0."""
+        rows = [
+            self.grid.encode(
+                frame_f0(a.detach().cpu().double().numpy(), self.sample_rate, self.hop)
+            )
+            for a in audio
+        ]
+        return torch.from_numpy(np.stack(rows)).long().to(audio.device)
+
+    def encode(self, audio: Tensor, pitch: Tensor | None = None) -> Tensor:
+        """Audio (B, T) float → codes (B, K, T // hop) long (``pitch``: codes already tracked)."""
+        if audio.dim() == 1:
+            audio = audio[None]
+        audio = audio[:, : audio.shape[-1] // self.hop * self.hop]
+        pc = self.pitch_codes(audio) if pitch is None else pitch
+        rest = self.quantizer.encode(self.encoder(audio))
+        return torch.cat([pc.unsqueeze(1), rest], dim=1)
+
+    def codes_to_embeddings(self, codes: Tensor) -> Tensor:
+        """Codes (B, K, F) → (B, D + 1, F): code vectors summed, then f0 in Hz."""
+        if codes.dim() == 2:
+            codes = codes[None]
+        codes = codes.long()
+        emb = self.pitch_embed(codes[:, 0]).transpose(1, 2)  # (B, D, F)
+        if codes.shape[1] > 1:
+            emb = emb + self.quantizer.lookup(codes[:, 1:])
+        return torch.cat([emb, self._f0(codes[:, 0]).unsqueeze(1)], dim=1)
+
+    def _f0(self, pc: Tensor) -> Tensor:  # (B, F) codes → (B, F) Hz
+        g = self.grid
+        note = g.low_note + (pc.float() - 1) * g.step_cents / 100.0
+        return torch.where(pc > 0, 440.0 * 2.0 ** ((note - 69.0) / 12.0), torch.zeros_like(note))
+
+    def decode(self, emb: Tensor) -> Tensor:
+        """Embeddings (B, D + 1, F) → audio (B, F * hop) float32."""
+        return self.decoder(emb).float()
+
+    def initial_state(self, batch: int = 1) -> DecoderState:
+        return self.decoder.initial_state(batch, self.pitch_embed.weight.device)
+
+    def decode_step(self, emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
+        """Stream: decode n new frames once each → (B, n * hop) audio, one frame behind."""
+        audio, state = self.decoder.step(emb, state)
+        return audio.float(), state
+
+    def forward(
+        self, audio: Tensor, quantizer_dropout: bool | None = None, pitch: Tensor | None = None
+    ) -> CodecOutput:
+        """Training pass: audio (B, T) → reconstruction (B, F * hop), codes (B, K, F), commit
+        loss, latent (B, D, F). ``pitch`` (B, F): pitch codes already tracked."""
+        audio = audio[:, : audio.shape[-1] // self.hop * self.hop]
+        pc = self.pitch_codes(audio) if pitch is None else pitch
+        z = self.encoder(audio)  # (B, D, F)
+        b = z.shape[0]
+        n_active = None
+        k = self.n_codebooks - 1
+        use_dropout = self.training if quantizer_dropout is None else quantizer_dropout
+        if use_dropout and self.config.quantizer_dropout > 0:
+            n_active = torch.full((b,), k, dtype=torch.long, device=z.device)
+            drop = torch.rand(b, device=z.device) < self.config.quantizer_dropout
+            n_active[drop] = torch.randint(0, k + 1, (int(drop.sum()),), device=z.device)
+        zq, codes, commit = self.quantizer(z, n_active)
+        emb = zq + self.pitch_embed(pc).transpose(1, 2)
+        emb = torch.cat([emb, self._f0(pc).unsqueeze(1)], dim=1)
+        return CodecOutput(self.decoder(emb), torch.cat([pc.unsqueeze(1), codes], 1), commit, z)
