@@ -32,7 +32,7 @@ torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
 
 from distill_live.model import DEFAULT_MODEL_PATH, DistillModel, build_model, load_model  # noqa: E402
-from distill_live.model.sampling import sample_code_sequence  # noqa: E402
+from distill_live.model.sampling import SamplingParams, sample_code_sequence  # noqa: E402
 
 
 def _time(fn: Callable[[], object], runs: int) -> list[float]:
@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
 
         def prior_run(**kw: Any) -> Callable[[], object]:
             def run() -> None:
-                codes, _ = sample_code_sequence(prior, warm.clone(), n, generator=g, **kw)
+                sp = SamplingParams(**kw)
+                codes, _ = sample_code_sequence(prior, warm.clone(), n, sampling=sp, generator=g)
                 codes_holder[:] = [codes]
 
             return run

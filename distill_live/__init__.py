@@ -13,6 +13,7 @@ from .errors import (
     DistillLiveError,
     ModelFileError,
     RecordingError,
+    SamplingError,
     TrainingDataError,
     TrainingOptionError,
 )
@@ -30,4 +31,5 @@ __all__ = [
     "DeviceError",
     "ControlError",
     "RecordingError",
+    "SamplingError",
 ]

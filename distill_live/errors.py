@@ -12,6 +12,7 @@ __all__ = [
     "ModelFileError",
     "TrainingDataError",
     "TrainingOptionError",
+    "SamplingError",
     "DeviceError",
     "ControlError",
     "RecordingError",
@@ -32,6 +33,10 @@ class TrainingDataError(DistillLiveError, ValueError):
 
 class TrainingOptionError(DistillLiveError, ValueError):
     """A training option, a model config override or a checkpoint to resume does not fit."""
+
+
+class SamplingError(DistillLiveError, ValueError):
+    """A sampling parameter (temperature, top-k, top-p) given to the model is out of range."""
 
 
 class DeviceError(DistillLiveError, RuntimeError):

@@ -36,7 +36,9 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["Generator", "SamplingParams", "DEFAULT_CHUNK_SAMPLES", "chunk_frames_for"]
+from ..model.sampling import SamplingParams, sample_code_sequence
+
+__all__ = ["Generator", "SeededSampling", "DEFAULT_CHUNK_SAMPLES", "chunk_frames_for"]
 
 #: Audio samples decoded per chunk by default (about 43 ms at 48 kHz). Each chunk's window
 #: carries the decoder's context on both sides, so chunks of a few milliseconds would spend
@@ -50,11 +52,15 @@ def chunk_frames_for(hop: int) -> int:
 
 
 @dataclass(frozen=True)
-class SamplingParams:
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
+class SeededSampling(SamplingParams):
+    """The model's checked :class:`~distill_live.model.sampling.SamplingParams` plus the seed
+    of the first stream (stream ``i`` uses ``seed + i``)."""
+
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "seed", int(self.seed))
 
 
 class Generator:
@@ -63,15 +69,13 @@ class Generator:
     def __init__(
         self,
         model: Any,
-        sampling: SamplingParams,
+        sampling: SeededSampling,
         n_streams: int = 1,
         chunk_frames: int | None = None,
         context_frames: int | None = None,
         crossfade: int | None = None,
         fast_context: int | None = 2,
     ) -> None:
-        from ..model.sampling import sample_code_sequence
-
         self._sample = sample_code_sequence
         self.model = model
         self.prior = model.prior
@@ -138,14 +142,11 @@ class Generator:
 
     def _sample_chunk(self) -> None:
         self._snapshot_codes()
-        sp = self.sampling
         codes, self.states[0] = self._sample(
             self.prior,
             self.states[0],
             self.chunk,
-            temperature=float(sp.temperature),
-            top_k=int(sp.top_k),
-            top_p=float(sp.top_p),
+            sampling=self.sampling,
             generator=self.rngs[0] if self.n_streams == 1 else self.rngs,
         )  # (S, K, C)
         self.codes = torch.cat([self.codes, codes], dim=-1)
@@ -229,7 +230,7 @@ class Generator:
         # chunk through the crossfade. Deterministic, so live and render agree.
         self._fast_next = True
 
-    def set_sampling(self, sampling: SamplingParams, reseed: bool | None = None) -> None:
+    def set_sampling(self, sampling: SeededSampling, reseed: bool | None = None) -> None:
         """New sampling parameters for codes sampled from now on. Call right after
         :meth:`rollback_codes` (at a boundary with nothing sampled beyond it). ``reseed``
         (default: when the seed changed) restarts the random streams there; the snapshot at

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..params import ParamValues
-from .generator import Generator, SamplingParams
+from .generator import Generator, SeededSampling
 from .post import PostChain, streams_for_mode
 
 __all__ = ["Change", "AppliedChange", "Stream", "FrameQueue", "SAMPLING_PARAMS", "POST_PARAMS"]
@@ -61,8 +61,8 @@ class AppliedChange:
     t_ns: int = 0
 
 
-def _sampling(p: ParamValues) -> SamplingParams:
-    return SamplingParams(
+def _sampling(p: ParamValues) -> SeededSampling:
+    return SeededSampling(
         temperature=float(p["temperature"]),
         top_k=int(p["top_k"]),
         top_p=float(p["top_p"]),

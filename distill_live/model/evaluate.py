@@ -61,7 +61,7 @@ from torch import Tensor
 from ..errors import TrainingDataError
 from .codec import mel_filterbank
 from .distill import DistillModel
-from .sampling import sample_code_sequence
+from .sampling import SamplingParams, sample_code_sequence
 
 __all__ = [
     "EvalOptions",
@@ -389,7 +389,10 @@ def _weighted_mean(rows: list[tuple[int, dict[str, float]]]) -> dict[str, float]
 def _generate(model: DistillModel, seconds: float, seed: int, **kw: Any) -> Tensor:
     n = max(1, round(seconds * model.frame_rate))
     g = torch.Generator().manual_seed(seed)
-    codes, _ = sample_code_sequence(model.prior, model.prior.initial_state(1), n, generator=g, **kw)
+    sampling = SamplingParams(**kw)
+    codes, _ = sample_code_sequence(
+        model.prior, model.prior.initial_state(1), n, sampling=sampling, generator=g
+    )
     return codes  # (1, K, n)
 
 

@@ -22,23 +22,28 @@ keeps one token). Meta's audiocraft lets top-p *replace* top-k when ``top_p > 0`
 ``top_p=0`` means "only the most likely code". To get audiocraft's top-p-only sampling, set
 ``top_k=0``.
 
-Ranges come from :data:`distill_live.params.PARAMS` (the API additionally accepts a
-temperature of 0, meaning greedy). Out-of-range values raise
-:class:`~distill_live.errors.ControlError`. The same seeded ``torch.Generator`` and the same
-starting state give the same codes.
+The parameters travel as one :class:`SamplingParams`, checked when it is made: temperature
+0..:data:`MAX_TEMPERATURE` (0 = greedy), top-k 0..:data:`MAX_TOP_K` (a whole number), top-p
+0..1. Out-of-range values raise :class:`~distill_live.errors.SamplingError` naming the value
+and the range. The live controls (:data:`distill_live.params.PARAMS`) are clamped to ranges
+inside these. The same seeded ``torch.Generator`` and the same starting state give the same
+codes.
+
+This module belongs to the model: it imports torch, the prior's types and
+:mod:`distill_live.errors`; never the control table or anything above the model.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
-from ..errors import ControlError
-from ..params import PARAMS
+from ..errors import SamplingError
 
 if TYPE_CHECKING:
     from .prior import Prior, PriorState
@@ -46,7 +51,9 @@ if TYPE_CHECKING:
 __all__ = [
     "GREEDY_TEMPERATURE",
     "TOP_P_TOLERANCE",
-    "check_sampling_params",
+    "MAX_TEMPERATURE",
+    "MAX_TOP_K",
+    "SamplingParams",
     "filter_logits",
     "sample_from_logits",
     "sample_code_sequence",
@@ -58,31 +65,61 @@ GREEDY_TEMPERATURE = 1e-4
 TOP_P_TOLERANCE = 1e-6
 
 
-def check_sampling_params(temperature: float, top_k: int, top_p: float) -> tuple[float, int, float]:
-    """Validate against :data:`PARAMS` and return ``(temperature, top_k, top_p)`` typed.
+#: The highest temperature accepted.
+MAX_TEMPERATURE = 2.0
+#: The largest top-k accepted (``top_k`` at or above the codebook size keeps every code).
+MAX_TOP_K = 512
 
-    Raises :class:`ControlError` naming the value and the accepted range.
+
+def _checked(name: str, value: object, hi: float, whole: bool = False, note: str = "") -> float:
+    """``value`` as a float in 0..hi; :class:`SamplingError` naming it and the range."""
+    span = f"0..{hi:g}{note}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SamplingError(f"{name} must be a number in {span}, got {value!r}")
+    x = float(value)
+    if not math.isfinite(x) or not 0.0 <= x <= hi:
+        raise SamplingError(f"{name} must be in {span}, got {value!r}")
+    if whole and not x.is_integer():
+        raise SamplingError(f"{name} must be a whole number in {span}, got {value!r}")
+    return x
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """Temperature, top-k and top-p, checked when made (see the module docstring).
+
+    >>> SamplingParams(temperature=0.8, top_k=40).top_p
+    1.0
+
+    Raises :class:`~distill_live.errors.SamplingError` naming the value and the range.
+    Values are stored as ``float``, ``int``, ``float``.
     """
-    out: list[float] = []
-    for name, value in (("temperature", temperature), ("top_k", top_k), ("top_p", top_p)):
-        p = PARAMS[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ControlError(f"{name} must be a number in {p.range_text}, got {value!r}")
-        x = float(value)
-        lo = 0.0 if name == "temperature" else p.minimum  # temperature 0 = greedy
-        if not math.isfinite(x) or not lo <= x <= p.maximum:
-            extra = " (0 = greedy)" if name == "temperature" else ""
-            raise ControlError(
-                f"{name} must be in {p.range_text}{extra}, got {value!r}; "
-                f"see `distill-live play --help` for the parameters"
-            )
-        if p.type is int and not x.is_integer():
-            raise ControlError(f"{name} must be a whole number in {p.range_text}, got {value!r}")
-        out.append(x)
-    return out[0], int(out[1]), out[2]
+
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+
+    def __post_init__(self) -> None:
+        t = _checked("temperature", self.temperature, MAX_TEMPERATURE, note=" (0 = greedy)")
+        k = _checked("top_k", self.top_k, MAX_TOP_K, whole=True, note=" (0 = off)")
+        p = _checked("top_p", self.top_p, 1.0, note=" (1 = off)")
+        object.__setattr__(self, "temperature", t)
+        object.__setattr__(self, "top_k", int(k))
+        object.__setattr__(self, "top_p", p)
+
+    @property
+    def greedy(self) -> bool:
+        """Whether these parameters keep only the most likely code."""
+        return self.temperature < GREEDY_TEMPERATURE or self.top_k == 1 or self.top_p == 0.0
 
 
-def filter_logits(logits: Tensor, temperature: float, top_k: int = 0, top_p: float = 1.0) -> Tensor:
+def _params(sampling: object) -> SamplingParams:
+    if not isinstance(sampling, SamplingParams):
+        raise TypeError(f"sampling must be a SamplingParams, got {type(sampling).__name__}")
+    return sampling
+
+
+def filter_logits(logits: Tensor, sampling: SamplingParams) -> Tensor:
     """Apply temperature, then top-k, then top-p along the last dimension.
 
     logits (..., V) -> filtered logits (..., V): scaled by 1 / temperature, removed codes set
@@ -90,7 +127,8 @@ def filter_logits(logits: Tensor, temperature: float, top_k: int = 0, top_p: flo
     :data:`GREEDY_TEMPERATURE`) returns 0 for the argmax and -inf elsewhere. Never removes
     every code. Pure: ``logits`` is not modified.
     """
-    return _filter(logits, *check_sampling_params(temperature, top_k, top_p))
+    sp = _params(sampling)
+    return _filter(logits, sp.temperature, sp.top_k, sp.top_p)
 
 
 def _nucleus(sorted_x: Tensor, top_p: float) -> Tensor:
@@ -129,14 +167,13 @@ def _filter(logits: Tensor, temperature: float, top_k: int, top_p: float) -> Ten
 
 def sample_from_logits(
     logits: Tensor,
-    temperature: float = 1.0,
-    top_k: int = 0,
-    top_p: float = 1.0,
+    sampling: SamplingParams = SamplingParams(),  # noqa: B008 - frozen, immutable
     generator: torch.Generator | None = None,
 ) -> Tensor:
     """Draw one code per row: logits (..., V) -> codes (...) long, filtered as in
     :func:`filter_logits`."""
-    return _sample(logits, *check_sampling_params(temperature, top_k, top_p), generator)
+    sp = _params(sampling)
+    return _sample(logits, sp.temperature, sp.top_k, sp.top_p, generator)
 
 
 def _sample(
@@ -164,9 +201,7 @@ def sample_code_sequence(
     state: PriorState,
     n_frames: int,
     *,
-    temperature: float = 1.0,
-    top_k: int = 0,
-    top_p: float = 1.0,
+    sampling: SamplingParams = SamplingParams(),  # noqa: B008 - frozen, immutable
     generator: torch.Generator | Sequence[torch.Generator] | None = None,
 ) -> tuple[Tensor, PriorState]:
     """Sample ``n_frames`` code frames, continuing from ``state``.
@@ -178,8 +213,11 @@ def sample_code_sequence(
     ``generator`` may be one ``torch.Generator`` for the whole batch or a sequence of B, one
     per batch row (independent seeded streams that share each prior step: the weights are
     read once for all rows, so B streams cost little more than one).
+
+    ``sampling`` holds temperature, top-k and top-p (checked when it was made).
     """
-    temperature, top_k, top_p = check_sampling_params(temperature, top_k, top_p)
+    sp = _params(sampling)
+    temperature, top_k, top_p = sp.temperature, sp.top_k, sp.top_p
     if n_frames < 0:
         raise ValueError(f"n_frames must be >= 0, got {n_frames}")
     b, k = state.batch, prior.config.n_codebooks

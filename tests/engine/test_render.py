@@ -12,7 +12,7 @@ import soundfile as sf
 import torch
 
 from distill_live.cli import main
-from distill_live.engine.generator import Generator, SamplingParams, chunk_frames_for
+from distill_live.engine.generator import Generator, SeededSampling, chunk_frames_for
 from distill_live.engine.render import parse_automation, render, render_frames
 from distill_live.engine.stream import AppliedChange, Change, Stream
 from distill_live.errors import ControlError
@@ -63,7 +63,7 @@ def test_windowed_decode_equals_whole_sequence_decode(
     equal one decode of the whole code sequence (within float rounding); with the tonal
     branch, given the decoder state the previous window reached."""
     model = {"direct": tiny_model, "tonal": tonal_model, "packed": packed_model}[which]
-    gen = Generator(model, SamplingParams(seed=3), chunk_frames=2)
+    gen = Generator(model, SeededSampling(seed=3), chunk_frames=2)
     stream = np.concatenate([gen.next_chunk() for _ in range(60)], axis=1)
     rng = torch.Generator()
     rng.manual_seed(3)
@@ -81,7 +81,7 @@ def test_default_chunk_is_about_2048_samples_whatever_the_hop(
 ) -> None:
     assert chunk_frames_for(hop) == frames
     # the generator, and so Stream, Engine and render, take it when no chunk_frames is given
-    assert Generator(tiny_model, SamplingParams()).chunk == chunk_frames_for(tiny_model.hop)
+    assert Generator(tiny_model, SeededSampling()).chunk == chunk_frames_for(tiny_model.hop)
 
 
 def test_same_seed_is_bit_identical_and_another_seed_differs(tiny_model: Any) -> None:

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from distill_live.errors import ControlError
+from distill_live.errors import SamplingError
 from distill_live.model.prior import Prior, PriorConfig
 from distill_live.model.sampling import (
+    SamplingParams,
     filter_logits,
     sample_code_sequence,
     sample_from_logits,
@@ -29,7 +30,10 @@ def _logits(p: list[float] = P) -> torch.Tensor:
 def _dist(logits: torch.Tensor, **kw: float) -> list[float]:
     t = float(kw.pop("temperature", 1.0))
     out = torch.softmax(
-        filter_logits(logits, t, int(kw.pop("top_k", 0)), float(kw.pop("top_p", 1.0))), -1
+        filter_logits(
+            logits, SamplingParams(t, int(kw.pop("top_k", 0)), float(kw.pop("top_p", 1.0)))
+        ),
+        -1,
     )
     return out.tolist()
 
@@ -103,7 +107,7 @@ def test_filters_match_a_reference_on_random_logits() -> None:
         t = float(torch.rand(1, generator=g)) * 1.9 + 0.1
         k = int(torch.randint(0, v + 2, (1,), generator=g))
         p = float(torch.rand(1, generator=g))
-        got = torch.isfinite(filter_logits(x, t, k, p)).numpy()
+        got = torch.isfinite(filter_logits(x, SamplingParams(t, k, p))).numpy()
         assert np.array_equal(got, _reference_filter(x.numpy(), t, k, p)), (v, t, k, p)
 
 
@@ -124,26 +128,29 @@ def test_temperature_comes_before_top_p() -> None:
 @pytest.mark.parametrize("temperature", [0.0, 1e-6, 5e-5])
 def test_near_zero_temperature_is_greedy_without_nan(temperature: float) -> None:
     logits = torch.tensor([[0.1, 3.0, -2.0, 2.9], [5.0, 1.0, 0.0, -1.0]])
-    f = filter_logits(logits, temperature, 0, 1.0)
+    f = filter_logits(logits, SamplingParams(temperature, 0, 1.0))
     assert not torch.isnan(f).any()
     assert torch.softmax(f, -1).tolist() == [[0, 1, 0, 0], [1, 0, 0, 0]]
-    assert sample_from_logits(logits, temperature).tolist() == [1, 0]
+    assert sample_from_logits(logits, SamplingParams(temperature)).tolist() == [1, 0]
 
 
 def test_at_least_one_code_survives() -> None:
     logits = torch.tensor([[-1e9, -1e9, 0.0, -1e9], [0.0, 0.0, 0.0, 0.0]])
     for kw in ({"top_p": 1e-9}, {"top_k": 1}, {"top_k": 1, "top_p": 0.0}, {"temperature": 0.1}):
         f = filter_logits(
-            logits, kw.get("temperature", 1.0), int(kw.get("top_k", 0)), kw.get("top_p", 1.0)
+            logits,
+            SamplingParams(
+                kw.get("temperature", 1.0), int(kw.get("top_k", 0)), kw.get("top_p", 1.0)
+            ),
         )
         assert (torch.isfinite(f).sum(-1) >= 1).all(), kw
-    assert sample_from_logits(logits[:1], 1.0, 0, 1e-9).tolist() == [2]
+    assert sample_from_logits(logits[:1], SamplingParams(1.0, 0, 1e-9)).tolist() == [2]
 
 
 def test_filters_are_per_row_and_pure() -> None:
     logits = torch.stack([_logits(), _logits([0.05, 0.15, 0.3, 0.5])])  # (2, 4)
     before = logits.clone()
-    dist = torch.softmax(filter_logits(logits, 1.0, 0, 0.8), -1)
+    dist = torch.softmax(filter_logits(logits, SamplingParams(1.0, 0, 0.8)), -1)
     assert dist.tolist()[0] == pytest.approx([0.625, 0.375, 0, 0], abs=1e-6)
     assert dist.tolist()[1] == pytest.approx([0, 0, 0.375, 0.625], abs=1e-6)
     assert torch.equal(logits, before)
@@ -152,7 +159,7 @@ def test_filters_are_per_row_and_pure() -> None:
 def test_empirical_frequencies_match_the_filtered_distribution() -> None:
     g = torch.Generator().manual_seed(0)
     logits = _logits().expand(40000, 4)
-    draws = sample_from_logits(logits, 1.0, 0, 0.8, generator=g)
+    draws = sample_from_logits(logits, SamplingParams(1.0, 0, 0.8), generator=g)
     freq = torch.bincount(draws, minlength=4).double() / draws.numel()
     assert freq.tolist() == pytest.approx([0.625, 0.375, 0, 0], abs=0.01)
     assert int(freq[2:].sum() * draws.numel()) == 0
@@ -167,7 +174,7 @@ def test_a_zero_probability_draw_is_replaced(monkeypatch: pytest.MonkeyPatch) ->
         return torch.full((probs.shape[0], n), 3, dtype=torch.long)  # code 3 is filtered out
 
     monkeypatch.setattr(torch, "multinomial", broken)
-    out = sample_from_logits(_logits().expand(5, 4), 1.0, 0, 0.8)
+    out = sample_from_logits(_logits().expand(5, 4), SamplingParams(1.0, 0, 0.8))
     assert out.tolist() == [0] * 5  # fell back to the most likely code
 
 
@@ -187,8 +194,32 @@ def test_a_zero_probability_draw_is_replaced(monkeypatch: pytest.MonkeyPatch) ->
 )
 def test_out_of_range_parameters_are_refused(kw: dict, name: str) -> None:
     args = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, **kw}
-    with pytest.raises(ControlError, match=name):
-        filter_logits(_logits(), args["temperature"], args["top_k"], args["top_p"])
+    with pytest.raises(SamplingError, match=name):
+        SamplingParams(args["temperature"], args["top_k"], args["top_p"])
+
+
+def test_sampling_params_are_typed_and_name_the_range() -> None:
+    sp = SamplingParams(0, 40.0, 1)  # temperature 0 (greedy) accepted; whole floats for top_k
+    assert (sp.temperature, sp.top_k, sp.top_p) == (0.0, 40, 1.0)
+    assert type(sp.top_k) is int and type(sp.temperature) is float and sp.greedy
+    assert not SamplingParams().greedy
+    with pytest.raises(
+        SamplingError, match=r"temperature must be in 0\.\.2 \(0 = greedy\), got 2\.5"
+    ):
+        SamplingParams(temperature=2.5)
+    with pytest.raises(SamplingError, match=r"top_k must be a whole number in 0\.\.512.*2\.5"):
+        SamplingParams(top_k=2.5)
+    assert issubclass(SamplingError, ValueError)
+    with pytest.raises(TypeError, match="SamplingParams"):
+        filter_logits(_logits(), 1.0)  # type: ignore[arg-type]
+
+
+def test_every_live_control_value_is_a_valid_sampling_value() -> None:
+    """The model checks its own ranges; the control table's must lie inside them."""
+    for name in ("temperature", "top_k", "top_p"):
+        p = PARAMS[name]
+        for value in (p.minimum, p.default, p.maximum):
+            SamplingParams(**{name: value})
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["parallel", "depth"])
@@ -208,7 +239,10 @@ def prior(request: pytest.FixtureRequest) -> Prior:
 
 def _sample(prior: Prior, n: int, seed: int | None = 0, **kw: Any) -> torch.Tensor:
     g = None if seed is None else torch.Generator().manual_seed(seed)
-    codes, _ = sample_code_sequence(prior, prior.initial_state(2), n, generator=g, **kw)
+    sampling = SamplingParams(**kw)
+    codes, _ = sample_code_sequence(
+        prior, prior.initial_state(2), n, sampling=sampling, generator=g
+    )
     return codes
 
 
