@@ -37,7 +37,7 @@ own output latency, one period here, comes on top.) Prints p50, p95, max.
 
 ``seams``: renders 30 s four ways (as shipped, without crossfade, without decoder context,
 without both) and prints the Kolmogorov-Smirnov p-values of the boundary statistics of
-:mod:`distill_live.engine.seams` (small: the chunk boundaries can be told from the rest).
+:mod:`distill_live.testing` (small: the chunk boundaries can be told from the rest).
 
 ``startup``: runs ``distill-live play`` as a new process and times from its start to the
 "playing on" line, which it prints once the first callback has taken audio from the ring.
@@ -331,7 +331,7 @@ def bench_latency(args: argparse.Namespace) -> None:
 def bench_seams(args: argparse.Namespace) -> None:
     from distill_live.engine.post import Limiter
     from distill_live.engine.render import render_frames
-    from distill_live.engine.seams import seam_p_values
+    from distill_live.testing import seam_p_values
 
     model, what = _model(args.model)
     print(f"model: {what}; {args.seconds:g} s per render, KS p-values (small = seams visible)")
@@ -348,7 +348,7 @@ def bench_seams(args: argparse.Namespace) -> None:
         p = seam_p_values(x, chunk, delay)
         print(f"  {label:42s} " + "  ".join(f"{k} {v:.2g}" for k, v in p.items()))
     from distill_live.engine.render import parse_automation
-    from distill_live.engine.seams import seam_p_values_at
+    from distill_live.testing import seam_p_values_at
 
     n_changes = int(args.seconds * 4) - 2
     auto = parse_automation(

@@ -26,8 +26,8 @@ import pytest
 
 from distill_live.engine.post import Limiter
 from distill_live.engine.render import render_frames
-from distill_live.engine.seams import seam_p_values as _p_values
-from distill_live.engine.seams import seam_p_values_at
+from distill_live.testing import seam_p_values as _p_values
+from distill_live.testing import seam_p_values_at
 
 SECONDS = 30
 

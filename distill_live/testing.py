@@ -1,4 +1,6 @@
-"""How detectable chunk boundaries are in a rendered stream (used by tests and benchmarks).
+"""Helpers for tests and benchmarks only; nothing the instrument runs imports this module.
+
+Seams: how detectable chunk boundaries are in a rendered stream.
 
 Statistics, each computed at every chunk boundary *b* (in the output, shifted by the post
 chain's delay) and at control positions *b + half a chunk* (code frame boundaries too, so
@@ -14,6 +16,9 @@ both sets see the same decoder structure):
 :func:`seam_p_values` returns, per statistic, the p-value of a two-sample
 Kolmogorov-Smirnov test of boundary values against control values: a small p-value means
 the boundaries can be told apart from the rest of the signal.
+
+It may import numpy and scipy; nothing from distill_live (so a test can import it without the
+engine, and the engine never depends on it).
 """
 
 from __future__ import annotations
