@@ -268,7 +268,7 @@ def bench_latency(args: argparse.Namespace) -> None:
         if args.via == "osc":
             from pythonosc.udp_client import SimpleUDPClient
 
-            from distill_live.control.commands import control_args, start_control
+            from distill_live.control import control_args, start_control
 
             control = start_control(eng, control_args(osc_port=0))
             assert control.osc is not None

@@ -16,6 +16,7 @@ __all__ = [
     "DeviceError",
     "ControlError",
     "RecordingError",
+    "UsageError",
 ]
 
 
@@ -49,3 +50,8 @@ class ControlError(DistillLiveError, ValueError):
 
 class RecordingError(DistillLiveError, OSError):
     """A recording cannot be started, written or finished."""
+
+
+class UsageError(DistillLiveError, ValueError):
+    """A command-line mistake (a flag's value out of range, an output that exists): printed
+    as one line, exit status 2."""

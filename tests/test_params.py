@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from distill_live.cli import build_parser
-from distill_live.cliutil import param_values_from_args
+from distill_live.commands.options import param_values_from_args
 from distill_live.errors import ControlError, DistillLiveError
 from distill_live.params import PARAMS, ParamValues, get_param, markdown_table
 
@@ -147,9 +147,9 @@ def test_a_new_parameter_reaches_every_interface(monkeypatch: pytest.MonkeyPatch
     table = {**params_mod.PARAMS, "drive": extra}
     monkeypatch.setattr(params_mod, "PARAMS", table)
     monkeypatch.setattr(params_mod, "_TABLE", (*params_mod._TABLE, extra))
-    import distill_live.cliutil as cliutil
+    import distill_live.commands.options as options
 
-    monkeypatch.setattr(cliutil, "PARAMS", table)
+    monkeypatch.setattr(options, "PARAMS", table)
     assert "drive" in _flag_dests("render")
     assert "`/distill/drive f`" in params_mod.markdown_table()
     assert ParamValues()["drive"] == 0.0

@@ -7,24 +7,24 @@ ranges and default CCs all come from :data:`distill_live.params.PARAMS`.
 
 from __future__ import annotations
 
-from .commands import ControlHandle, add_control_arguments, control_args, start_control
 from .engine_api import EngineLike
 from .mapping import MidiMap, default_mapping, load_mapping, save_mapping
 from .midi import MidiControl
 from .osc import COMMANDS, OscServer
 from .oscquery import OscQueryServer
 from .presets import Presets, load_presets
+from .session import ControlHandle, ControlOptions, control_args, start_control
 
 __all__ = [
     "COMMANDS",
     "ControlHandle",
+    "ControlOptions",
     "EngineLike",
     "MidiControl",
     "MidiMap",
     "OscQueryServer",
     "OscServer",
     "Presets",
-    "add_control_arguments",
     "control_args",
     "default_mapping",
     "load_mapping",

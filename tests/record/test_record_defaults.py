@@ -131,9 +131,9 @@ def test_osc_start_without_path_uses_play_record_options(
 def test_failed_recording_shows_as_failed(
     jack_server: Any, tmp_path: Path, osc_client: Any, osc_listener: Any
 ) -> None:
+    from distill_live.commands.ui import status_line
     from distill_live.control.osc import OscServer
     from distill_live.engine import Engine
-    from distill_live.engine.commands import _status_line
     from distill_live.model import build_model
 
     mnt = tmp_path / "small"
@@ -156,7 +156,7 @@ def test_failed_recording_shows_as_failed(
                 time.sleep(0.02)
             st = eng.stats()
             reply = _status(client, osc_listener, timeout=5)
-            line = _status_line(st)
+            line = status_line(st)
             # A new start (no path: the defaults) replaces the failed recording.
             eng.record_defaults = RecordDefaults.for_target(f"{tmp_path}/ok/", "PCM_16")
             again = eng.record_start()

@@ -1,9 +1,8 @@
-"""Command-line options and start_control: defaults, errors, cleanup, and the whole
+"""start_control: what it starts, errors, cleanup, and the whole
 ``distill-live play --osc-port N`` command driven over OSC from another process."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import subprocess
@@ -13,51 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from distill_live.control import add_control_arguments, control_args, start_control
+from distill_live.control import control_args, start_control
 from distill_live.control.oscwire import decode_packet, encode_message
 from distill_live.errors import ControlError, DeviceError
 from tests.control.helpers import FakeEngine
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_defaults() -> None:
-    p = argparse.ArgumentParser()
-    add_control_arguments(p)
-    a = p.parse_args([])
-    assert (a.osc_port, a.osc_host, a.osc_reply_port, a.osc_echo, a.no_osc) == (
-        9000,
-        "127.0.0.1",
-        None,
-        False,
-        False,
-    )
-    assert (a.midi_in, a.midi_out, a.midi_map, a.presets, a.oscquery_port) == (
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
-    a = p.parse_args(
-        [
-            "--osc-port",
-            "9100",
-            "--midi-in",
-            "nano",
-            "--midi-backend",
-            "rtmidi/UNIX_JACK",
-            "--osc-echo",
-        ]
-    )
-    assert (a.osc_port, a.midi_in, a.midi_backend, a.osc_echo) == (
-        9100,
-        "nano",
-        "rtmidi/UNIX_JACK",
-        True,
-    )
-    with pytest.raises(SystemExit):
-        p.parse_args(["--osc-port", "70000"])
 
 
 def test_start_control_osc_and_oscquery_then_close_frees_ports(fake_engine: FakeEngine) -> None:

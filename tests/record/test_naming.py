@@ -1,21 +1,12 @@
-"""Session names, part names and the command-line options for recording."""
+"""Session names and part names."""
 
 from __future__ import annotations
 
-import argparse
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
-from distill_live.record import (
-    add_record_arguments,
-    part_path,
-    recorder_options,
-    resolve_record_path,
-    session_filename,
-)
+from distill_live.record import part_path, resolve_record_path, session_filename
 
 
 def test_session_filename() -> None:
@@ -51,31 +42,3 @@ def test_part_names(tmp_path: Path) -> None:
     assert part_path(first, 1) == first
     assert part_path(first, 2) == tmp_path / "take_part002.wav"
     assert part_path(first, 12) == tmp_path / "take_part012.wav"
-
-
-def test_command_line_options() -> None:
-    parser = argparse.ArgumentParser()
-    add_record_arguments(parser)
-    args = parser.parse_args(
-        [
-            "--record",
-            "takes/",
-            "--subtype",
-            "float",
-            "--record-container",
-            "RF64",
-            "--record-split-mb",
-            "3",
-        ]
-    )
-    assert args.record == "takes/"
-    assert recorder_options(args) == {
-        "subtype": "FLOAT",
-        "container": "rf64",
-        "split_bytes": 3_000_000,
-    }
-    defaults = recorder_options(parser.parse_args([]))
-    assert defaults == {"subtype": "PCM_24", "container": "wav", "split_bytes": None}
-    assert "--record-split-mb" not in parser.format_help()  # hidden
-    with pytest.raises(SystemExit):
-        parser.parse_args(["--subtype", "PCM_8"])

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import soundfile as sf
 
-from distill_live.engine.keys import KeyCommands, KeyReader, match_param
+from distill_live.commands.keys import KeyCommands, KeyReader, match_param
 from distill_live.errors import ControlError
 from distill_live.record import read_sidecar, sidecar_path
 

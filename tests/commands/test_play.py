@@ -1,0 +1,28 @@
+"""The play command line: flag checks before any device or model is opened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from distill_live.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["play", "--channels", "0"], "--channels must be >= 1"),
+        (["play", "--samplerate", "5"], "--samplerate must be 8000..192000"),
+        (["play", "--temperature", "9"], "--temperature 9.0 is out of range"),
+        (["play", "--stereo", "quad"], "invalid choice: 'quad'"),
+    ],
+)
+def test_bad_flags_give_one_line_errors(argv: list[str], message: str, capsys: Any) -> None:
+    try:
+        status = main(argv)
+    except SystemExit as exc:  # argparse's own checks exit from parse_args
+        status = int(exc.code or 0)
+    assert status == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err

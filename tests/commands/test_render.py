@@ -1,0 +1,45 @@
+"""The render command line: flag checks, and a missing model refused before any file is made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distill_live.cli import main
+from distill_live.commands.render import batch_paths
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["render", "x.wav", "--duration", "1", "--samplerate", "22050"], "invalid choice"),
+        (["render", "x.wav", "--duration", "1", "--batch", "0"], "--batch must be >= 1"),
+        (["render", "x.wav", "--duration", "-1"], "must be > 0"),
+    ],
+)
+def test_bad_flags_give_one_line_errors(argv: list[str], message: str, capsys: Any) -> None:
+    try:
+        status = main(argv)
+    except SystemExit as exc:  # argparse's own checks exit from parse_args
+        status = int(exc.code or 0)
+    assert status == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_render_refuses_a_missing_model(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "x.wav"
+    assert main(["render", str(out), "--duration", "1", "--model", str(tmp_path / "no")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_batch_paths() -> None:
+    out = Path("takes/x.wav")
+    assert batch_paths(out, 7, 1) == [(7, out)]
+    assert batch_paths(out, 7, 2) == [
+        (7, Path("takes/x_seed7.wav")),
+        (8, Path("takes/x_seed8.wav")),
+    ]
