@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 
 from distill_live import __version__
+from distill_live.cli import main
+from distill_live.errors import ModelFileError, UsageError
 from distill_live.jack_dummy import DummyJackServer
 
 
@@ -27,11 +30,18 @@ def run_cli(
     )
 
 
-def assert_one_line_error(done: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert done.returncode != 0
+def assert_one_line_error(
+    done: subprocess.CompletedProcess[str], code: int, value: str, *fragments: str
+) -> None:
+    """The command failed with exit status ``code`` (2: a command-line mistake, 1: another
+    error of distill_live or the system; never 70, an internal error) and said so in one line
+    that names the bad ``value`` and contains every fragment."""
+    assert done.returncode == code, (done.returncode, done.stderr)
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected one line on stderr, got:\n{done.stderr}"
     assert "Traceback" not in done.stderr
+    assert re.match(r"distill-live( \w+)?: error: ", lines[0]), lines[0]
+    assert value and value in lines[0], (value, lines[0])
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
 
@@ -52,8 +62,8 @@ def test_console_script_is_installed() -> None:
 
 
 def test_unknown_command_and_bad_flag_are_one_line_errors() -> None:
-    assert_one_line_error(run_cli("dance"), "invalid choice", "dance")
-    assert_one_line_error(run_cli("devices", "--colour"), "unrecognized arguments", "--colour")
+    assert_one_line_error(run_cli("dance"), 2, "'dance'", "invalid choice")
+    assert_one_line_error(run_cli("devices", "--colour"), 2, "--colour", "unrecognized arguments")
 
 
 def test_devices_json_lists_jack_output_and_virtual_midi_port(
@@ -79,24 +89,28 @@ def test_devices_human_readable(jack_server: DummyJackServer) -> None:
 
 
 def test_play_with_missing_model_is_one_line_error() -> None:
-    assert_one_line_error(run_cli("play", "--model", "/nonexistent", "--no-ui"), "/nonexistent")
+    done = run_cli("play", "--model", "/nonexistent", "--no-ui")
+    assert_one_line_error(done, 1, "'/nonexistent'", "does not exist")
 
 
 def test_info_on_garbage_is_one_line_error(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.bin"
     garbage.write_bytes(os.urandom(4096))
-    assert_one_line_error(run_cli("info", str(garbage)), "garbage.bin")
+    assert_one_line_error(
+        run_cli("info", str(garbage)), 1, str(garbage), "not a distill_live model"
+    )
 
 
 @pytest.mark.parametrize("command", ["train", "eval"])
 def test_data_commands_on_missing_folder_are_one_line_errors(command: str, tmp_path: Path) -> None:
-    args = (
-        ["train", str(tmp_path / "nope"), "--out", str(tmp_path / "m.distill")]
-        if command == "train"
-        else ["eval", str(tmp_path / "m.distill"), str(tmp_path / "nope")]
-    )
+    if command == "train":
+        args = ["train", str(tmp_path / "nope"), "--out", str(tmp_path / "m.distill")]
+        bad = tmp_path / "nope"  # the training data folder
+    else:
+        args = ["eval", str(tmp_path / "m.distill"), str(tmp_path / "nope")]
+        bad = tmp_path / "m.distill"  # the model file, checked first
     done = run_cli(*args)
-    assert_one_line_error(done)
+    assert_one_line_error(done, 1, f"'{bad}'", "does not exist")
 
 
 @pytest.mark.parametrize(
@@ -125,5 +139,31 @@ def test_train_option_mistakes_are_one_line_errors(
     )
     assert done.returncode == 1
     assert "internal error" not in done.stderr
-    assert_one_line_error(done, "error:", *fragments)
+    assert_one_line_error(done, 1, *fragments)
     assert not (tmp_path / "m.distill").exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (UsageError("--x 3 is out of range; expected 0..1"), 2),
+        (type("SubUsageError", (UsageError,), {})("--x 3 is out of range"), 2),
+        (ModelFileError("model file 'm.distill' does not exist"), 1),
+        (RuntimeError("a bug"), 70),
+    ],
+)
+def test_exit_status_follows_the_kind_of_error(
+    error: Exception, status: int, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A command-line mistake (a UsageError or a subclass) exits 2, another error of
+    distill_live 1, anything else is an internal error (70); each as one line."""
+    import distill_live.commands.devices as devices
+
+    def fail(args: Any) -> int:
+        raise error
+
+    monkeypatch.setattr(devices, "run", fail)
+    assert main(["devices"]) == status
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(error) in err[0], err
+    assert ("internal error" in err[0]) == (status == 70), err
