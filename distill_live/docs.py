@@ -17,10 +17,9 @@ __all__ = ["GENERATORS", "render_readme", "main"]
 
 
 def _control_tables() -> str:
-    import importlib
+    from .control.docs import readme_block
 
-    control_docs = importlib.import_module("distill_live.control.docs")  # the control part's
-    return str(control_docs.readme_block())
+    return readme_block()
 
 
 GENERATORS: dict[str, Callable[[], str]] = {"params": markdown_table, "control": _control_tables}
@@ -33,10 +32,7 @@ def render_readme(text: str) -> str:
         match = pattern.search(text)
         if match is None:
             continue
-        try:
-            body = generate().strip()
-        except ImportError:  # that part is not built; leave its block as it is
-            continue
+        body = generate().strip()
         text = text[: match.start(2)] + body + text[match.end(2) :]
     return text
 
