@@ -72,10 +72,10 @@ class FakeEngine:
         p, self.recording = self.recording, None
         return p
 
-    def switch_model(self, path: Any) -> None:
-        if str(path).endswith("missing.distill"):
-            raise FileNotFoundError(path)
-        self.models.append(path)
+    def switch_model(self, model: Any) -> None:
+        if str(model).endswith("missing.distill"):
+            raise FileNotFoundError(model)
+        self.models.append(model)
 
     def add_listener(self, fn: Callable[[Any], None]) -> None:
         self._listeners.append(fn)
