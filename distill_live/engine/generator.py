@@ -21,6 +21,13 @@ After new codes (a change of a sampling parameter), the first chunk is decoded w
 ``fast_context`` frames of right context, which cuts the time from a change to its sound
 (the prior has to sample ``chunk + fast_context + 1`` frames, not ``chunk + context + 1``).
 
+A causal codec (one with ``decode_step``, the pitched codec) is streamed instead: each frame
+is decoded once, and the decoder's state (conv caches, oscillator phases, overlap-add tail)
+after the frames before ``E`` is what carries the stream. Its audio runs one frame behind its
+codes (the overlap-add's look-ahead), so chunk ``[E, E + C)`` of codes yields the audio of
+frames ``E - 1 .. E + C - 2``, and that depends on codes before ``E + C`` only: a rollback to
+``E`` restores the state there and the new audio continues the old exactly, with no fade.
+
 Rollback: before sampling chunk ``b`` the generator keeps a snapshot of every stream's prior
 state and random generator (:meth:`rollback_codes`), and before decoding chunk ``b`` the
 crossfade tail (:meth:`rollback_emission`). Rolling back to ``b`` and going on with other
@@ -86,7 +93,11 @@ class Generator:
         self.chunk = chunk_frames_for(self.hop) if chunk_frames is None else int(chunk_frames)
         if self.chunk < 1:
             raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
+        # a causal codec streams: each frame decoded once, its state carried (see above)
+        self.streaming = hasattr(self.codec, "decode_step")
         self.context = int(model.decoder_context if context_frames is None else context_frames)
+        if self.streaming:
+            self.context = 0
         self.crossfade = self.hop if crossfade is None else int(crossfade)
         # right context of the first chunk after new codes (see rollback_codes)
         self.fast_context = (
@@ -110,7 +121,9 @@ class Generator:
         self.codes_start = 0  # frame index of self.codes[..., 0]
         self.emitted = 0  # E: frames decoded and handed out (a chunk boundary)
         self.tail: np.ndarray | None = None  # (S, crossfade) decoded past E, for the fade
-        self.decoder_state: torch.Tensor | None = None  # the codec's state at frame E
+        # the codec's state at frame E: a tonal phase (windowed decoding), or a streaming
+        # decoder's whole state after the frames before E
+        self.decoder_state: Any = self.codec.initial_state(n_streams) if self.streaming else None
         self._code_snaps: dict[int, Any] = {}
         self._emit_snaps: dict[int, Any] = {}
 
@@ -127,7 +140,7 @@ class Generator:
     @property
     def lead_frames(self) -> int:
         """Code frames the prior must have sampled beyond a chunk before it can be decoded."""
-        return self.context + 1
+        return 0 if self.streaming else self.context + 1
 
     def _reseed(self) -> None:
         for i, g in enumerate(self.rngs):
@@ -155,6 +168,8 @@ class Generator:
     @torch.inference_mode()
     def next_chunk(self) -> np.ndarray:
         """Decode the next chunk: (n_streams, chunk_frames * hop) float32."""
+        if self.streaming:
+            return self._next_chunk_streamed()
         e, c, x, h = self.emitted, self.chunk, self.context, self.hop
         self._emit_snaps[e] = (
             None if self.tail is None else self.tail.copy(),
@@ -183,6 +198,19 @@ class Generator:
         self._trim_codes()
         return out
 
+    def _next_chunk_streamed(self) -> np.ndarray:
+        e, c = self.emitted, self.chunk
+        self._emit_snaps[e] = (None, False, self.decoder_state.clone())
+        self._fast_next = False
+        while self.sampled < e + c:
+            self._sample_chunk()
+        window = self.codes[:, :, e - self.codes_start : e + c - self.codes_start]  # (S, K, C)
+        emb = self.codec.codes_to_embeddings(window)
+        audio, self.decoder_state = self.codec.decode_step(emb, self.decoder_state)
+        self.emitted = e + c
+        self._trim_codes()
+        return audio.numpy().astype(np.float32, copy=True)  # (S, C * hop)
+
     def _trim_codes(self) -> None:
         # codes older than the left context of the oldest window we may decode again go
         oldest = min([self.emitted, *self._emit_snaps])
@@ -206,6 +234,8 @@ class Generator:
         if frame not in self._emit_snaps:
             raise ValueError(f"no emission snapshot at frame {frame}")
         tail, self._fast_next, self.decoder_state = self._emit_snaps[frame]
+        if self.streaming:  # the snapshot stays valid for another rollback to the same frame
+            self.decoder_state = self.decoder_state.clone()
         self.tail = None if tail is None else tail.copy()
         self.emitted = frame
         for f in [f for f in self._emit_snaps if f > frame]:

@@ -111,6 +111,13 @@ class CodecConfig:
     # the log-mel one on seeds 100-135 (Fréchet 1.20x), yet pooled over 48 seeds it is 1.57x
     # with 48 % of draws within 1.5x (the shipped model: 0.73x, 92 %). Not the default.
     first_smooth: int = 1
+    # pitch: codebook 0 is each frame's f0 on a fixed grid (``codebook_size - 1`` steps of
+    # ``pitch_step_cents`` from MIDI ``pitch_low_note``, code 0 unpitched) and the decoder is
+    # the causal harmonic-plus-residual one of :mod:`distill_live.model.pitched`
+    pitch: bool = False
+    harmonics: int = 48  # partials of the pitched decoder's oscillator bank
+    pitch_low_note: float = 33.0  # A1, 55 Hz: with 255 steps of 25 cents up to about 2.1 kHz
+    pitch_step_cents: float = 25.0
 
     @classmethod
     def tiny(cls) -> CodecConfig:
@@ -175,6 +182,11 @@ class CodecConfig:
             raise ValueError(f"first_smooth must be an odd number >= 1, got {self.first_smooth}")
         if self.phase not in ("direct", "tonal"):
             raise ValueError(f"phase must be 'direct' or 'tonal', got {self.phase!r}")
+        if self.pitch and (self.n_codebooks < 2 or self.harmonics < 1):
+            raise ValueError(
+                "a pitched codec needs n_codebooks >= 2 (pitch + residual) and harmonics >= 1, "
+                f"got n_codebooks={self.n_codebooks}, harmonics={self.harmonics}"
+            )
 
 
 class CodecOutput(NamedTuple):

@@ -9,6 +9,7 @@ from typing import Any
 from torch import nn
 
 from .codec import Codec, CodecConfig
+from .pitched import PitchedCodec, build_codec
 from .prior import Prior, PriorConfig
 
 __all__ = ["DistillModel", "build_model"]
@@ -24,7 +25,7 @@ class DistillModel(nn.Module):
 
     def __init__(
         self,
-        codec: Codec,
+        codec: Codec | PitchedCodec,
         prior: Prior,
         header: dict[str, Any] | None = None,
         path: Path | None = None,
@@ -110,5 +111,5 @@ def build_model(
         n_codebooks=codec_config.codes_per_frame,
         codebook_size=codec_config.codebook_size,
     )
-    model = DistillModel(Codec(codec_config), Prior(prior_config))
+    model = DistillModel(build_codec(codec_config), Prior(prior_config))
     return model.eval()

@@ -36,11 +36,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .codec import CodecConfig, CodecOutput, Encoder, ResidualVQ
+from .codec import Codec, CodecConfig, CodecOutput, Encoder, ResidualVQ
 from .harmonic import OscState, harmonic_bank
 from .pitch import PitchGrid, frame_f0
 
-__all__ = ["DecoderState", "PitchedCodec", "StreamingDecoder"]
+__all__ = ["DecoderState", "PitchedCodec", "StreamingDecoder", "build_codec"]
 
 
 class CausalBlock(nn.Module):
@@ -211,12 +211,19 @@ class PitchedCodec(nn.Module):
     Codes are (B, K, F): codebook 0 the pitch grid, 1..K-1 residual codebooks.
     """
 
-    def __init__(self, config: CodecConfig, grid: PitchGrid | None = None, n_harmonics: int = 48):
+    def __init__(
+        self, config: CodecConfig, grid: PitchGrid | None = None, n_harmonics: int | None = None
+    ) -> None:
         super().__init__()
+        if grid is None:
+            grid = PitchGrid(
+                config.pitch_low_note, config.pitch_step_cents, config.codebook_size - 1
+            )
+        n_harmonics = config.harmonics if n_harmonics is None else n_harmonics
         config.validate()
         if config.pack != 1:
             raise ValueError(f"the pitched codec runs at pack=1, got pack={config.pack}")
-        self.grid = grid or PitchGrid()
+        self.grid = grid
         if self.grid.size != config.codebook_size:
             raise ValueError(
                 f"the pitch grid has {self.grid.size} codes but codebook_size is "
@@ -301,3 +308,9 @@ class PitchedCodec(nn.Module):
         emb = zq + self.pitch_embed(pc).transpose(1, 2)
         emb = torch.cat([emb, self._f0(pc).unsqueeze(1)], dim=1)
         return CodecOutput(self.decoder(emb), torch.cat([pc.unsqueeze(1), codes], 1), commit, z)
+
+
+def build_codec(config: CodecConfig) -> Codec | PitchedCodec:
+    """The codec a config describes: :class:`PitchedCodec` when ``config.pitch``, else
+    :class:`~distill_live.model.codec.Codec`."""
+    return PitchedCodec(config) if config.pitch else Codec(config)

@@ -74,4 +74,4 @@ def test_training_pass_gives_gradients_to_both_heads() -> None:
 
 def test_grid_must_fit_the_codebook() -> None:
     with pytest.raises(ValueError, match="pitch grid has 256 codes but codebook_size is 16"):
-        PitchedCodec(CodecConfig.tiny())
+        PitchedCodec(CodecConfig.tiny(), PitchGrid())
