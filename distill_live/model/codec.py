@@ -47,28 +47,17 @@ class CodecConfig:
     """Everything that fixes the codec's shapes. Stored in the model file's header."""
 
     sample_rate: int = 48000
-    # audio samples per code frame (46.875 frames/s at 48 kHz). Measured on the sonic-pi
-    # samples: at this hop every decoder tried (direct or tonal phase, STFT 2048 or 4
-    # sub-frames of 1024, 3 or 8 codebooks) plateaus at held-out spectral convergence
-    # 0.65-0.68; hop 256 reaches 0.39-0.44 with 3 codebooks, but a prior stepping 187.5
-    # frames a second then sticks in one sound and, at temperature 0.5, fades into silence
-    # (a rare onset per step, sharpened over 4x more steps). Hop 256 codecs need a prior
-    # that steps several frames at a time; until then the default stays here.
+    # audio samples per code frame (46.875 frames/s at 48 kHz). Smaller hops code finer
+    # detail, but a prior that steps one short frame at a time sticks in one sound and falls
+    # silent at low temperatures, so the default stays here (docs/experiments.md, "The code
+    # hop")
     hop: int = 1024
     # quantised latents per code frame. With pack P the encoder, quantiser and decoder run
     # at hop // P, and a code frame holds the codes of its P sub-frames for every codebook
     # (``n_codebooks * P`` codes, ordered codebook-major: code ``k * P + s`` is codebook k of
     # sub-frame s), so the prior still steps ``hop`` samples at a time while the codec codes
-    # finer detail. Measured (sonic-pi samples, 50-min default run with pack 4, STFTs 1024):
-    # held-out SC 0.399 (random phase 0.553), usage 64-89 %, but its priors generate worse
-    # than pack 1's: over 48 seeds (0-11, 100-135) the Fréchet MFCC median of four priors
-    # retrained on that codec (dropout 0.1, 0.18, 0.25, 0.25 with depth) is 1.31-2.03x the
-    # real excerpts' and 29-62 % of draws are within 1.5x, against 0.73x and 92 % for the
-    # shipped pack-1 model; the dropout-0.25 parallel prior falls quiet at temperature 0.5
-    # (RMS ratio median 0.24). Cut to 2 codebooks (``--prior-codebooks 2``, from scratch):
-    # 3.01x and 19 %, or with a depth prior 1.46x and 52 % but silent at temperature 0.5
-    # (RMS ratio median 0.03). Pack 2 (STFTs 2048): SC 0.550, usage 55-92 %, Fréchet 1.72x
-    # (36 seeds). Not the default.
+    # finer detail. 1 by default: packed codecs code better, but their priors generated
+    # worse than the shipped pack-1 model's (docs/experiments.md, "Packing sub-frames")
     pack: int = 1
     n_codebooks: int = 8  # residual codebooks (each codes every sub-frame)
     codebook_size: int = 256
@@ -92,8 +81,8 @@ class CodecConfig:
     # "direct": the head predicts each STFT frame's phase. "tonal": a second, tonal branch
     # whose phase is accumulated from predicted instantaneous frequencies (phase vocoder),
     # so a steady latent gives a steady tone at any pitch; the two spectra are summed.
-    # (Measured on the sonic-pi samples, hop 1024, 14 min of training: held-out SC 0.655 tonal vs
-    # 0.665 direct, within noise; direct stays the default until a longer run shows more.)
+    # Direct is the default: tonal measured within noise of it (docs/experiments.md, "The
+    # decoder's phase")
     phase: str = "direct"
     # quantiser training
     ema_decay: float = 0.95
@@ -102,14 +91,9 @@ class CodecConfig:
     # frames (at the networks' rate, odd) over which the latent is averaged before the first
     # codebook quantises it; the later codebooks code what that leaves of the latent itself.
     # A first codebook that changes slowly is a coarse, steady label of the sound that a
-    # prior can carry across frames (measured: the codecs whose priors generate like the
-    # data repeat their first code from frame to frame most often). 1 = off. Measured on
-    # the sonic-pi samples (50-min runs, pack 4, STFTs 1024, 13 frames = 69 ms): the first
-    # code repeats 76 % of frames (31 % without), held-out SC 0.494, but held-out usage of
-    # codebook 0 falls to 41 % (59 % with codebook_size 128). With codebook_size 128 and a
-    # depth prior (`--prior depth=true`, final weights) it passes every check of issue 5 but
-    # the log-mel one on seeds 100-135 (Fréchet 1.20x), yet pooled over 48 seeds it is 1.57x
-    # with 48 % of draws within 1.5x (the shipped model: 0.73x, 92 %). Not the default.
+    # prior can carry across frames. 1 = off, the default: with it on, held-out usage of
+    # the first codebook fell and the priors generated worse than the shipped model's
+    # (docs/experiments.md, "Smoothing the first codebook")
     first_smooth: int = 1
     # pitch: codebook 0 is each frame's f0 on a fixed grid (``codebook_size - 1`` steps of
     # ``pitch_step_cents`` from MIDI ``pitch_low_note``, code 0 unpitched) and the decoder is
