@@ -41,8 +41,8 @@ def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
 
     def visit(node: ast.AST) -> None:
         if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.orelse:
-                visit(child)
+            for stmt in node.orelse:
+                visit(stmt)
             return
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             found.append(node)
@@ -135,7 +135,7 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         # breadth-first from start back to start, inside the component
         prev: dict[str, str] = {}
         frontier = [start]
-        end = None
+        end: str | None = None
         while frontier and end is None:
             nxt = []
             for v in frontier:
@@ -150,10 +150,10 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
                     break
             frontier = nxt
         path = [start]
-        v = end
-        while v is not None and v != start:
-            path.insert(1, v)
-            v = prev.get(v)
+        step: str | None = end
+        while step is not None and step != start:
+            path.insert(1, step)
+            step = prev.get(step)
         cycles.append([*path, start])
     return cycles
 

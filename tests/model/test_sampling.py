@@ -199,7 +199,7 @@ def test_out_of_range_parameters_are_refused(kw: dict, name: str) -> None:
 
 
 def test_sampling_params_are_typed_and_name_the_range() -> None:
-    sp = SamplingParams(0, 40.0, 1)  # temperature 0 (greedy) accepted; whole floats for top_k
+    sp = SamplingParams(0, 40.0, 1)  # type: ignore[arg-type]  # whole floats for top_k, too
     assert (sp.temperature, sp.top_k, sp.top_p) == (0.0, 40, 1.0)
     assert type(sp.top_k) is int and type(sp.temperature) is float and sp.greedy
     assert not SamplingParams().greedy
@@ -208,7 +208,7 @@ def test_sampling_params_are_typed_and_name_the_range() -> None:
     ):
         SamplingParams(temperature=2.5)
     with pytest.raises(SamplingError, match=r"top_k must be a whole number in 0\.\.512.*2\.5"):
-        SamplingParams(top_k=2.5)
+        SamplingParams(top_k=2.5)  # type: ignore[arg-type]
     assert issubclass(SamplingError, ValueError)
     with pytest.raises(TypeError, match="SamplingParams"):
         filter_logits(_logits(), 1.0)  # type: ignore[arg-type]
@@ -219,7 +219,8 @@ def test_every_live_control_value_is_a_valid_sampling_value() -> None:
     for name in ("temperature", "top_k", "top_p"):
         p = PARAMS[name]
         for value in (p.minimum, p.default, p.maximum):
-            SamplingParams(**{name: value})
+            kw: dict[str, Any] = {name: value}
+            SamplingParams(**kw)
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["parallel", "depth"])
