@@ -31,7 +31,7 @@ import torch
 torch.set_num_threads(2)
 
 from distill_live.model.data import load_dataset  # noqa: E402
-from distill_live.model.evaluate import log_mel_80db, lowpass  # noqa: E402
+from distill_live.model.metrics import log_mel_80db, lowpass  # noqa: E402
 
 SAMPLES = "/usr/share/sonic-pi/samples"
 
