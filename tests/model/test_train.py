@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 import torch
 
+from distill_live.commands.train import print_summary
 from distill_live.errors import TrainingDataError
 from distill_live.model import load_model, read_header
-from distill_live.model.train import _print_summary, keep_final_prior, noisy_context, train
+from distill_live.model.dataprep import noisy_context
+from distill_live.model.train import keep_final_prior, train
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,9 +192,7 @@ def test_resume_continues_from_checkpoint(
     assert spent["codec"] > 0
     assert summary["stage_seconds"]["codec"] >= round(spent["codec"], 1)
     # the printed time is the stages' (every run's), beside this run's wall time
-    _print_summary(
-        {**summary, "stage_seconds": {"codec": 600.0, "prior": 120.0}, "wall_seconds": 6}
-    )
+    print_summary({**summary, "stage_seconds": {"codec": 600.0, "prior": 120.0}, "wall_seconds": 6})
     assert "12.0 min of training (0.1 min this run)" in capsys.readouterr().err
     model = load_model(out)
     for name, value in state["codec"].items():
@@ -360,34 +360,6 @@ def test_truncated_codec_decodes_like_a_prefix() -> None:
         codec.truncated(3)
 
 
-def test_validation_reports_the_kept_codebooks_like_a_truncated_codec() -> None:
-    """The training log's kept_* figures are those of the codec the model ships (pack 2:
-    its codes are codebook-major, so the first codebook's sub-frames are a prefix)."""
-    import dataclasses
-
-    import numpy as np
-
-    from distill_live.model.codec import Codec, CodecConfig
-    from distill_live.model.data import Clip
-    from distill_live.model.train import codec_validation
-
-    torch.manual_seed(0)
-    cfg = dataclasses.replace(CodecConfig.tiny(), hop=512, pack=2)
-    codec = Codec(cfg).train()
-    rng = np.random.default_rng(0)
-    clips = [
-        Clip(f"c{i}", (0.2 * rng.standard_normal(60 * 512)).astype(np.float32)) for i in range(2)
-    ]
-    codec(torch.from_numpy(np.stack([c.audio for c in clips])))  # k-means init
-    cpu = torch.device("cpu")
-    full = codec_validation(codec, clips, cpu, keep=1)
-    short = codec_validation(codec.truncated(1), clips, cpu)
-    for k in ("sc", "logmag", "mel"):
-        assert full[f"kept_{k}"] == pytest.approx(short[k], rel=1e-5)
-    assert full["kept_sc"] != pytest.approx(full["sc"], rel=1e-3)
-    assert "kept_sc" not in codec_validation(codec, clips, cpu, keep=2)
-
-
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
@@ -471,10 +443,11 @@ def test_saved_prior_follows_prior_keep(data_dir: Path, tmp_path: Path, keep: st
 def test_overrides_take_the_type_of_the_setting() -> None:
     """``--prior depth=false`` is False (the text "false" would be truthy), numbers are
     checked against the setting's type, and anything else names what was expected."""
+    from distill_live.commands.train import parse_overrides as _overrides
     from distill_live.errors import TrainingOptionError
     from distill_live.model.codec import CodecConfig
     from distill_live.model.prior import PriorConfig
-    from distill_live.model.train import _overrides, _with_overrides
+    from distill_live.model.train_options import with_overrides as _with_overrides
 
     def prior(*items: str) -> PriorConfig:
         return _with_overrides(PriorConfig(), _overrides(list(items), "--prior"), "--prior")
