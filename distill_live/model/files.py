@@ -18,7 +18,6 @@ output row (the header lists them); loading dequantizes them to float32.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import json
@@ -34,8 +33,9 @@ import torch
 
 from .._version import __version__
 from ..errors import ModelFileError
-from .codec import Codec, CodecConfig
+from .codec import CodecConfig
 from .distill import DistillModel
+from .pitched import build_codec
 from .prior import Prior, PriorConfig
 
 __all__ = [
@@ -47,8 +47,7 @@ __all__ = [
     "read_header",
     "save_model",
     "load_model",
-    "add_info_arguments",
-    "cmd_info",
+    "info_dict",
 ]
 
 FORMAT_NAME = "distill_live.model"
@@ -382,7 +381,7 @@ def load_model(path: str | os.PathLike[str] | None = None) -> DistillModel:
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise ModelFileError(f"{p} is corrupt: its tensors cannot be read ({exc})") from None
     try:
-        model = DistillModel(Codec(codec_cfg), Prior(prior_cfg), header, p.resolve(), file_sha)
+        model = DistillModel(build_codec(codec_cfg), Prior(prior_cfg), header, p.resolve(), file_sha)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{p} has configs that do not fit together: {exc}") from None
     own = model.state_dict()
@@ -406,17 +405,6 @@ def load_model(path: str | os.PathLike[str] | None = None) -> DistillModel:
 
 
 # ------------------------------------------------------------------------------- info
-def add_info_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "model",
-        metavar="MODEL",
-        nargs="?",
-        default="default",
-        help="a .distill file, or 'default' for the shipped model (the default)",
-    )
-    parser.add_argument("--json", action="store_true", help="print the header as JSON")
-
-
 def info_dict(path: str | os.PathLike[str] | None) -> dict[str, Any]:
     """What ``distill-live info`` shows: the header plus file facts (hash verified)."""
     p = resolve_model_path(path)
@@ -428,95 +416,3 @@ def info_dict(path: str | os.PathLike[str] | None) -> dict[str, Any]:
         "content_hash_ok": True,
         **header,
     }
-
-
-def _fmt_seconds(s: Any) -> str:
-    try:
-        s = float(s)
-    except (TypeError, ValueError):
-        return str(s)
-    return f"{s / 60:.1f} min" if s >= 120 else f"{s:.1f} s"
-
-
-def _round(value: Any) -> Any:
-    if isinstance(value, float):
-        return float(f"{value:.4g}")
-    if isinstance(value, dict):
-        return {k: _round(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_round(v) for v in value]
-    return value
-
-
-def _short(value: Any) -> str:
-    """A header value for the table: floats to 4 digits, long lists as a count."""
-    if isinstance(value, list) and len(value) > 8:
-        return f"{len(value)} items (see --json)"
-    if isinstance(value, (dict, list)):
-        return json.dumps(_round(value))
-    return str(_round(value))
-
-
-def _codebooks_row(info: dict[str, Any]) -> str:
-    pack = int(info.get("codec_config", {}).get("pack", 1))
-    row = f"{info['n_codebooks']} x {info['codebook_size']} codes"
-    if pack > 1:
-        row += f" a frame ({info['n_codebooks'] // pack} codebooks x {pack} sub-frames)"
-    return row
-
-
-def cmd_info(args: argparse.Namespace) -> int:
-    info = info_dict(args.model)
-    if args.json:
-        print(json.dumps(info, indent=2, sort_keys=True))
-        return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"distill_live model: {info['path']}", show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value")
-    params = info.get("parameters", {})
-    rows = [
-        (
-            "format",
-            f"{info['format']} version {info['format_version']} ({info.get('written_by', '?')})",
-        ),
-        ("created", str(info.get("created", "?"))),
-        (
-            "file",
-            f"{info['file_bytes'] / 1e6:.2f} MB, tensors {info.get('tensor_dtype', '?')}, "
-            f"content hash ok",
-        ),
-        ("sha256", info["file_sha256"]),
-        ("sample rate", f"{info['sample_rate']} Hz"),
-        ("hop", f"{info['hop']} samples ({info['sample_rate'] / info['hop']:.3f} frames/s)"),
-        ("codebooks", _codebooks_row(info)),
-        ("decoder context", f"{info.get('decoder_context', '?')} frames each side"),
-        ("parameters", ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in params.items())),
-    ]
-    pc = info.get("prior_config", {})
-    rows.append(
-        (
-            "prior",
-            f"d{pc.get('d_model')} x {pc.get('n_layers')} layers, "
-            f"{pc.get('n_heads')} heads, window {pc.get('window')} frames",
-        )
-    )
-    training = info.get("training") or {}
-    if not training:
-        rows.append(("training", "none recorded (untrained?)"))
-    for key, value in training.items():
-        if key == "options":
-            continue  # every training option: see --json
-        if key == "metrics" and isinstance(value, dict):
-            for mk, mv in value.items():
-                rows.append((f"metric {mk}", _short(mv)))
-        elif isinstance(value, (int, float)) and ("seconds" in key or key.endswith("_s")):
-            rows.append((key.replace("_", " "), _fmt_seconds(value)))
-        else:
-            rows.append((key.replace("_", " "), _short(value)))
-    for k, v in rows:
-        table.add_row(k, v)
-    Console().print(table)
-    return 0

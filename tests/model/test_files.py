@@ -11,7 +11,6 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from distill_live.cli import main
 from distill_live.errors import ModelFileError
 from distill_live.model import build_model, load_model, read_header, save_model
 from distill_live.model.files import DEFAULT_MODEL_PATH, FORMAT_VERSION
@@ -242,33 +241,6 @@ def test_text_booleans_in_configs(model, tmp_path: Path) -> None:
     _resign_header(p, header)
     with pytest.raises(ModelFileError, match="invalid prior config.*depth must be true or false"):
         load_model(p)
-
-
-def test_info_command(saved: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["info", str(saved), "--json"]) == 0
-    info = json.loads(capsys.readouterr().out)
-    assert info["format"] == "distill_live.model" and info["content_hash_ok"] is True
-    assert info["training"] == SUMMARY and info["hop"] == 256
-    assert main(["info", str(saved)]) == 0
-    out = capsys.readouterr().out
-    for text in (
-        "distill_live.model version 1",
-        "48000 Hz",
-        "frames/s",
-        "2 x 16 codes",
-        "data seconds",
-        "5.4 min",
-        "mel_l1",
-    ):
-        assert text in out, text
-
-
-def test_info_command_on_a_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    p = tmp_path / "bad.distill"
-    p.write_bytes(pickle.dumps([1, 2, 3]))
-    assert main(["info", str(p)]) == 1
-    err = capsys.readouterr().err
-    assert "bad.distill is a Python pickle" in err and "Traceback" not in err
 
 
 def test_int8_file_is_small_and_close(model, tmp_path: Path) -> None:
