@@ -242,6 +242,23 @@ class PitchedCodec(nn.Module):
         self.decoder = StreamingDecoder(config, n_harmonics)
         self.decoder_context = 0  # causal: no window context; decode with step()
 
+    def truncated(self, n_codebooks: int) -> PitchedCodec:
+        """A copy that keeps the pitch codebook and the first ``n_codebooks - 1`` residual
+        codebooks (quantiser dropout trains every such prefix to decode on its own)."""
+        if not 2 <= n_codebooks <= self.n_codebooks:
+            raise ValueError(
+                f"a pitched codec keeps 2..{self.n_codebooks} codebooks (pitch + residual), "
+                f"got {n_codebooks}"
+            )
+        cfg = dataclasses.replace(self.config, n_codebooks=n_codebooks)
+        state = self.state_dict()
+        for name in ("quantizer.embed", "quantizer.cluster_size", "quantizer.embed_sum"):
+            state[name] = state[name][: n_codebooks - 1].clone()
+        new = PitchedCodec(cfg, self.grid, self.decoder.n_harmonics)
+        new = new.to(self.pitch_embed.weight.device)
+        new.load_state_dict(state)
+        return new.train(self.training)
+
     def pitch_codes(self, audio: Tensor) -> Tensor:
         """Audio (B, T) → the pitch codebook's codes (B, T // hop), from WORLD's f0."""
         rows = [

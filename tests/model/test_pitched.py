@@ -67,11 +67,21 @@ def test_training_pass_gives_gradients_to_both_heads() -> None:
     assert out.codes.shape == (2, 3, 24000 // 256)
     loss = (out.audio - audio[:, : out.audio.shape[1]]).pow(2).mean() + out.commit_loss
     loss.backward()
-    assert codec.decoder.harm_head.weight.grad is not None
-    assert float(codec.decoder.harm_head.weight.grad.abs().sum()) > 0
-    assert float(codec.decoder.res_head.weight.grad.abs().sum()) > 0
+    for head in (codec.decoder.harm_head, codec.decoder.res_head):
+        grad = head.weight.grad
+        assert grad is not None and float(grad.abs().sum()) > 0
 
 
 def test_grid_must_fit_the_codebook() -> None:
     with pytest.raises(ValueError, match="pitch grid has 256 codes but codebook_size is 16"):
         PitchedCodec(CodecConfig.tiny(), PitchGrid())
+
+
+def test_truncated_keeps_pitch_and_a_prefix_of_the_residual() -> None:
+    codec = tiny()
+    codes = codec.encode(_tone(0.5, 262.0))
+    short = codec.truncated(2)
+    assert short.n_codebooks == 2
+    assert torch.equal(short.encode(_tone(0.5, 262.0)), codes[:, :2])
+    with pytest.raises(ValueError, match="keeps 2..3 codebooks"):
+        codec.truncated(1)

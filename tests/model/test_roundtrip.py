@@ -13,7 +13,7 @@ from distill_live.model.pitched import PitchedCodec
 from distill_live.model.roundtrip import decode_codes, encode_audio, round_trip
 
 
-def _check_blocks_equal_whole(codec: torch.nn.Module, k: int, v: int) -> None:
+def _check_blocks_equal_whole(codec: Codec | PitchedCodec, k: int, v: int) -> None:
     codes = torch.randint(0, v, (1, k, 40), generator=torch.Generator().manual_seed(3))
     with torch.inference_mode():
         whole = codec.decode(codec.codes_to_embeddings(codes))[0].numpy()
