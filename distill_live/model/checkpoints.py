@@ -22,6 +22,7 @@ import torch
 from ..errors import TrainingOptionError
 from .codec import Codec, CodecConfig
 from .losses import SpectrogramDiscriminator
+from .pitched import PitchedCodec
 from .prior import Prior, PriorConfig
 
 __all__ = [
@@ -58,7 +59,7 @@ class TrainingRun:
 
     codec_config: CodecConfig  # as trained (before any cut to the prior's codebooks)
     prior_config: PriorConfig
-    codec: Codec
+    codec: Codec | PitchedCodec
     prior: Prior
     disc: SpectrogramDiscriminator | None  # the refine stage's discriminator
     progress: dict[str, Any] = field(default_factory=new_progress)

@@ -104,6 +104,13 @@ class CodecConfig:
     pitch_step_cents: float = 25.0
 
     @classmethod
+    def pitched(cls) -> CodecConfig:
+        """What ``distill-live train`` builds by default: the pitch codebook plus 3 residual
+        codebooks, and the causal harmonic-plus-residual decoder (smaller than the plain one:
+        the oscillators render the partials, and it must stream a frame at a time)."""
+        return cls(pitch=True, n_codebooks=4, dec_dim=128, dec_layers=4, istft_sub=2)
+
+    @classmethod
     def tiny(cls) -> CodecConfig:
         """A very small codec for tests: fast to build, train and decode."""
         return cls(
@@ -134,7 +141,8 @@ class CodecConfig:
             raise ValueError(
                 f"unknown codec config keys {sorted(unknown)}; expected {sorted(known)}"
             )
-        return cls(**d)
+        # files written before the pitched codec existed hold no "pitch": they are plain
+        return cls(**{"pitch": False, **d})
 
     @property
     def codes_per_frame(self) -> int:

@@ -17,6 +17,7 @@ from torch import Tensor
 from .codec import Codec, CodecConfig
 from .data import AudioData, Clip, crop_to_frames, random_crops
 from .metrics import limit_silence
+from .pitched import PitchedCodec
 
 __all__ = ["codec_batch", "prior_variants", "prior_sequences", "code_stream", "noisy_context"]
 
@@ -51,7 +52,7 @@ def prior_variants(cfg: CodecConfig) -> tuple[tuple[float, int], ...]:
 
 @torch.no_grad()
 def prior_sequences(
-    codec: Codec,
+    codec: Codec | PitchedCodec,
     clips: list[Clip],
     device: torch.device,
     max_silence: int,

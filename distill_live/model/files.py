@@ -381,7 +381,9 @@ def load_model(path: str | os.PathLike[str] | None = None) -> DistillModel:
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise ModelFileError(f"{p} is corrupt: its tensors cannot be read ({exc})") from None
     try:
-        model = DistillModel(build_codec(codec_cfg), Prior(prior_cfg), header, p.resolve(), file_sha)
+        model = DistillModel(
+            build_codec(codec_cfg), Prior(prior_cfg), header, p.resolve(), file_sha
+        )
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{p} has configs that do not fit together: {exc}") from None
     own = model.state_dict()

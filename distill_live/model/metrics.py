@@ -366,7 +366,7 @@ def _short(row: dict[str, float]) -> dict[str, float]:
 
 
 def heldout_codec_figures(
-    codec: Codec, clips: Sequence[Clip]
+    codec: AnyCodec, clips: Sequence[Clip]
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """Training's held-out figures: (codec, references).
 
@@ -394,7 +394,7 @@ def heldout_codec_figures(
 
 
 def codec_validation(
-    codec: Codec, clips: Sequence[Clip], device: torch.device, keep: int | None = None
+    codec: AnyCodec, clips: Sequence[Clip], device: torch.device, keep: int | None = None
 ) -> dict[str, Any]:
     """Held-out figures while the codec trains: ``sc``, ``logmag``, ``mel`` and ``usage``
     per codebook, as :func:`heldout_codec_figures` gives them but not rounded (``device``:
@@ -419,7 +419,9 @@ def codec_validation(
         m = measure_codec(codec, pieces, kept, rows=("codec",), digits=None)
         if m is not None:
             out.update({f"kept_{k}": v for k, v in _short(m.rows["codec"]).items()})
-    out["usage"] = codebook_usage(codes, codec.codebook_size)["usage"]
+    # (no held-out audio: no codes, none used)
+    usage = codebook_usage(codes, codec.codebook_size)["usage"] if codes else None
+    out["usage"] = usage or [0.0] * codec.n_codebooks
     codec.train(was_training)
     return out
 

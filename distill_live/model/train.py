@@ -16,6 +16,7 @@ the model file. The command line is :mod:`distill_live.commands.train`.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import platform
 import time
@@ -27,13 +28,14 @@ import torch.distributed as dist
 
 from ..errors import TrainingDataError, TrainingOptionError
 from .checkpoints import STAGES, TrainingRun, resume
-from .codec import Codec, CodecConfig
+from .codec import CodecConfig
 from .data import AudioData, load_dataset
 from .distill import DistillModel
 from .distributed import Dist, init_distributed, log, resolve_device
 from .files import save_model
 from .losses import SpectrogramDiscriminator
 from .metrics import heldout_codec_figures
+from .pitched import build_codec
 from .prior import Prior, PriorConfig
 from .stages import STAGE_FUNCTIONS, Budget, ProgressBar, RunContext
 from .train_options import TrainOptions, check_options, keep_final_prior, with_overrides
@@ -71,7 +73,7 @@ def train(
     run = TrainingRun(
         codec_config=codec_cfg,
         prior_config=prior_cfg,
-        codec=Codec(codec_cfg).to(device),
+        codec=build_codec(codec_cfg).to(device),
         prior=Prior(prior_cfg).to(device),
         disc=SpectrogramDiscriminator().to(device) if opts.refine else None,
     )
@@ -127,7 +129,7 @@ def _set_up(opts: TrainOptions) -> tuple[torch.device, Dist]:
 def _configs(opts: TrainOptions) -> tuple[CodecConfig, PriorConfig, int]:
     """The codec's and the prior's configs with the overrides, and the codebooks kept."""
     codec_cfg = with_overrides(
-        CodecConfig.tiny() if opts.tiny else CodecConfig(), opts.codec_overrides, "--codec"
+        CodecConfig.tiny() if opts.tiny else CodecConfig.pitched(), opts.codec_overrides, "--codec"
     )
     k_prior = opts.prior_codebooks or codec_cfg.n_codebooks
     if not 1 <= k_prior <= codec_cfg.n_codebooks:
@@ -139,11 +141,17 @@ def _configs(opts: TrainOptions) -> tuple[CodecConfig, PriorConfig, int]:
     prior_kw: dict[str, Any] = dict(
         n_codebooks=k_prior * codec_cfg.pack, codebook_size=codec_cfg.codebook_size
     )
-    prior_cfg = with_overrides(
-        PriorConfig.tiny(**prior_kw) if opts.tiny else PriorConfig(**prior_kw),
-        opts.prior_overrides,
-        "--prior",
-    )
+    if codec_cfg.pitch and k_prior < 2:
+        raise TrainingOptionError(
+            f"--prior-codebooks must keep the pitch and at least one residual codebook "
+            f"(>= 2) for a pitched codec, got {opts.prior_codebooks}"
+        )
+    base = PriorConfig.tiny(**prior_kw) if opts.tiny else PriorConfig(**prior_kw)
+    if codec_cfg.pitch:
+        # a frame's pitch and timbre must agree: draw the pitch code first and the others
+        # conditioned on it (the depth stage), not from independent heads
+        base = dataclasses.replace(base, depth=True)
+    prior_cfg = with_overrides(base, opts.prior_overrides, "--prior")
     return codec_cfg, prior_cfg, k_prior
 
 
