@@ -31,9 +31,16 @@ from torch import Tensor
 
 from .codec import Codec, mel_filterbank
 from .data import Clip, frame_rms
+from .pitch import f0_track, hz_to_midi
 from .pitched import PitchedCodec
 
 __all__ = [
+    "PitchStats",
+    "pitch_frames",
+    "raw_pitch_accuracy",
+    "pitch_stats",
+    "pool_pitch_stats",
+    "histogram_distance",
     "AnyCodec",
     "FFT_SIZES",
     "CODEC_ROWS",
@@ -573,3 +580,87 @@ def frechet_distance(a: np.ndarray, b: np.ndarray, diagonal: bool = False) -> fl
     if np.iscomplexobj(covmean):
         covmean = covmean.real
     return max(0.0, d2 + float(np.trace(s1 + s2 - 2 * covmean)))
+
+
+# ------------------------------------------------------------------------ pitch
+PITCH_PERIOD_S = 0.01  # the pitch figures' frame: one f0 every 10 ms
+NOTE_CENTS = 50.0  # a copy within this of the reference plays the same note
+LOUD_DB = -50.0  # frames quieter than this (RMS, dBFS) count neither as pitched nor not
+
+
+def pitch_frames(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """(f0 in Hz or 0, loud) every 10 ms: WORLD's f0, and whether the frame is audible."""
+    f0 = f0_track(audio, sample_rate, PITCH_PERIOD_S)
+    hop = int(round(PITCH_PERIOD_S * sample_rate))
+    x = np.pad(np.asarray(audio, dtype=np.float64), (hop // 2, len(f0) * hop))
+    frames = x[: len(f0) * hop].reshape(len(f0), hop)
+    loud = np.sqrt(np.mean(frames**2, axis=1)) > 10 ** (LOUD_DB / 20)
+    return f0, loud
+
+
+def raw_pitch_accuracy(orig: np.ndarray, copy: np.ndarray, sample_rate: int) -> tuple[int, int]:
+    """(hits, pitched frames of ``orig``): the frames where ``copy``'s f0 is within 50 cents
+    of ``orig``'s (octave errors miss)."""
+    fo, loud = pitch_frames(orig, sample_rate)
+    fc, _ = pitch_frames(copy, sample_rate)
+    n = min(len(fo), len(fc))
+    fo, fc, loud = fo[:n], fc[:n], loud[:n]
+    ref = (fo > 0) & loud
+    ratio = np.where((fc > 0) & ref, fc, 1.0) / np.where(ref, fo, 1.0)
+    hit = ref & (fc > 0) & (np.abs(1200 * np.log2(ratio)) < NOTE_CENTS)
+    return int(hit.sum()), int(ref.sum())
+
+
+@dataclass
+class PitchStats:
+    """Pitch figures of some audio: counts, so several pieces pool by adding them."""
+
+    pitched: int  # loud frames with a pitch
+    loud: int  # loud frames
+    runs: list[int]  # lengths (frames) of runs of steady pitch, 3 frames or more
+    pitch_classes: np.ndarray  # (12,) pitched frames per pitch class, C = 0
+
+
+def pitch_stats(audio: np.ndarray, sample_rate: int) -> PitchStats:
+    """How much of ``audio`` is pitched, how long its pitch holds steady, and on which notes.
+
+    A run of steady pitch: consecutive pitched frames each within 50 cents of the last.
+    """
+    f0, loud = pitch_frames(audio, sample_rate)
+    p = (f0 > 0) & loud
+    runs: list[int] = []
+    n = 0
+    for i in range(len(f0)):
+        if p[i] and n > 0 and abs(1200 * math.log2(f0[i] / f0[i - 1])) < NOTE_CENTS:
+            n += 1
+            continue
+        if n >= 3:
+            runs.append(n)
+        n = 1 if p[i] else 0
+    if n >= 3:
+        runs.append(n)
+    classes = np.rint(hz_to_midi(f0[p])).astype(np.int64) % 12
+    return PitchStats(int(p.sum()), int(loud.sum()), runs, np.bincount(classes, minlength=12))
+
+
+def pool_pitch_stats(stats: Sequence[PitchStats]) -> dict[str, Any]:
+    """Pooled figures: pitched share of loud frames, median steady run (ms), pitch classes."""
+    pitched = sum(s.pitched for s in stats)
+    loud = sum(s.loud for s in stats)
+    runs = [r for s in stats for r in s.runs]
+    classes = np.sum([s.pitch_classes for s in stats], axis=0) if stats else np.zeros(12)
+    return {
+        "pitched_share": round(pitched / max(loud, 1), 4),
+        "median_steady_ms": round(float(np.median(runs)) * 1000 * PITCH_PERIOD_S, 1)
+        if runs
+        else 0.0,
+        "steady_runs": len(runs),
+        "pitch_classes": [int(c) for c in classes],
+    }
+
+
+def histogram_distance(a: Sequence[float], b: Sequence[float]) -> float:
+    """Total variation distance of two histograms (counts): 0 the same shape, 1 disjoint."""
+    pa, pb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    pa, pb = pa / max(pa.sum(), 1e-12), pb / max(pb.sum(), 1e-12)
+    return float(0.5 * np.abs(pa - pb).sum())
