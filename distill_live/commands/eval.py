@@ -152,6 +152,15 @@ def print_result(r: dict[str, Any]) -> None:
         + " | unigram "
         + " ".join(f"{x:.2f}" for x in p["unigram_bits_per_codebook"])
     )
+    pi = r["pitch"]
+    con.print(
+        f"pitch ({pi['tracker']}): codec raw pitch accuracy "
+        f"{pi['codec_raw_pitch_accuracy']:.3f} over {pi['codec_pitched_frames']} pitched frames; "
+        f"pitched share generated {pi['generated']['pitched_share']:.2f} vs data "
+        f"{pi['data']['pitched_share']:.2f}, steady pitch median "
+        f"{pi['generated']['median_steady_ms']:.0f} vs {pi['data']['median_steady_ms']:.0f} ms, "
+        f"pitch-class distance {pi['pitch_class_distance']:.2f}"
+    )
     tr = r["temperature"]
     con.print(
         "code entropy by temperature: "

@@ -108,6 +108,12 @@ def test_evaluate_tiny_model(data_dir: Path) -> None:
     assert len(t["rms_ratio_0.5_to_1_each"]) == 3
     assert t["rms_ratio_0.5_to_1_each"][0] == pytest.approx(t["rms_ratio_0.5_to_1"], abs=1e-4)
     assert all(isinstance(ok, bool) for ok, _ in targets.values())
+    pi = r["pitch"]
+    assert pi["generated_draws"] == 3  # one per draw at temperature 1.0
+    assert 0.0 <= pi["codec_raw_pitch_accuracy"] <= 1.0
+    assert pi["data"]["pitched_share"] > 0.2  # a third of the files are steady sines
+    assert sum(pi["data"]["pitch_classes"]) > 0 and pi["data"]["median_steady_ms"] > 100
+    assert 0.0 <= pi["pitch_class_distance"] <= 1.0
 
 
 def test_short_reference_half_is_one_excerpt_scored_every_repeat(data_dir: Path) -> None:
