@@ -119,8 +119,13 @@ def run(args: argparse.Namespace) -> int:
     params = param_values_from_args(args)
     if args.channels < 1:
         fatal(f"--channels must be >= 1, got {args.channels}")
-    if args.samplerate is not None and not 8000 <= args.samplerate <= 192000:
-        fatal(f"--samplerate must be 8000..192000 Hz, got {args.samplerate}")
+    if args.samplerate is not None:
+        from ..engine.output import check_samplerate  # the one range check (the engine's)
+
+        try:
+            check_samplerate(args.samplerate)
+        except DeviceError as exc:
+            fatal(f"--{exc}")
     kw: dict[str, Any] = {}
     if args.chunk_frames:
         kw["chunk_frames"] = args.chunk_frames
