@@ -234,8 +234,10 @@ def _decoded(codec: AnyCodec, codes: Tensor) -> np.ndarray:  # (K, F) → (F * h
 @torch.no_grad()
 def _decoded_unquantised(codec: AnyCodec, audio: np.ndarray) -> np.ndarray:  # (T,) → (F * hop,)
     """A piece padded to whole frames, its encoder latent decoded without the quantiser."""
-    latent = codec.encoder(_padded(audio, codec.hop, _device(codec)))
-    return codec.decode(latent)[0].cpu().numpy()
+    x = _padded(audio, codec.hop, _device(codec))
+    if isinstance(codec, PitchedCodec):  # its decoder also takes the pitch and the f0
+        return codec.decode(codec.unquantised_embeddings(x))[0].cpu().numpy()
+    return codec.decode(codec.encoder(x))[0].cpu().numpy()
 
 
 def _audible_segments(

@@ -288,6 +288,14 @@ class PitchedCodec(nn.Module):
             emb = emb + self.quantizer.lookup(codes[:, 1:])
         return torch.cat([emb, self._f0(codes[:, 0]).unsqueeze(1)], dim=1)
 
+    def unquantised_embeddings(self, audio: Tensor) -> Tensor:
+        """Audio (B, T) → what the decoder would get without the residual codebooks' rounding:
+        (B, D + 1, T // hop), the encoder's latent plus the pitch code's vector, then f0."""
+        audio = audio[:, : audio.shape[-1] // self.hop * self.hop]
+        pc = self.pitch_codes(audio)
+        emb = self.encoder(audio) + self.pitch_embed(pc).transpose(1, 2)
+        return torch.cat([emb, self._f0(pc).unsqueeze(1)], dim=1)
+
     def _f0(self, pc: Tensor) -> Tensor:  # (B, F) codes → (B, F) Hz
         g = self.grid
         note = g.low_note + (pc.float() - 1) * g.step_cents / 100.0

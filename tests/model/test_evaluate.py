@@ -130,3 +130,26 @@ def test_short_reference_half_is_one_excerpt_scored_every_repeat(data_dir: Path)
     assert fd["real_excerpt_each"] == [fd["real_excerpt"]] * 3
     assert fd["real_excerpt_median"] == fd["real_excerpt"]
     assert len(set(fd["generated_each"])) == 3
+
+
+def test_evaluate_tiny_pitched_model(data_dir: Path) -> None:
+    """Every section runs on a pitched codec too (its decoder also takes pitch and f0)."""
+    import dataclasses
+
+    from distill_live.model.codec import CodecConfig
+
+    torch.manual_seed(0)
+    cfg = dataclasses.replace(
+        CodecConfig.tiny(), pitch=True, n_codebooks=3, pitch_low_note=45.0, pitch_step_cents=100.0
+    )
+    model = build_model(cfg, tiny=True)
+    opts = EvalOptions(
+        generate_seconds=2.0, temperature_seconds=1.0, max_codec_seconds=0.5, repeats=2
+    )
+    r = evaluate(model, data_dir, opts)
+    json.dumps(r)
+    assert all(math.isfinite(v) for v in r["codec"]["codec_unquantised"].values())
+    assert r["codec"]["codec_unquantised"] != r["codec"]["codec"]
+    assert r["pitch"]["generated_draws"] == 2
+    assert 0.0 <= r["pitch"]["codec_raw_pitch_accuracy"] <= 1.0
+    assert r["pitch"]["codec_pitched_frames"] > 0

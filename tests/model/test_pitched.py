@@ -85,3 +85,15 @@ def test_truncated_keeps_pitch_and_a_prefix_of_the_residual() -> None:
     assert torch.equal(short.encode(_tone(0.5, 262.0)), codes[:, :2])
     with pytest.raises(ValueError, match="keeps 2..3 codebooks"):
         codec.truncated(1)
+
+
+def test_unquantised_embeddings_decode_like_the_codes_do() -> None:
+    codec = tiny()
+    audio = _tone(0.5, 220.0)[None]
+    with torch.inference_mode():
+        emb = codec.unquantised_embeddings(audio)
+        coded = codec.codes_to_embeddings(codec.encode(audio))
+        out = codec.decode(emb)
+    assert emb.shape == coded.shape
+    assert torch.equal(emb[:, -1], coded[:, -1])  # the same f0 channel
+    assert out.shape == (1, audio.shape[1] // 256 * 256)
