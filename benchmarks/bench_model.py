@@ -38,6 +38,7 @@ torch.set_num_interop_threads(1)
 from distill_live.engine.generator import chunk_frames_for  # noqa: E402
 from distill_live.model import DEFAULT_MODEL_PATH, DistillModel, build_model, load_model  # noqa: E402
 from distill_live.model.codec import CodecConfig  # noqa: E402
+from distill_live.model.pitched import PitchedCodec  # noqa: E402
 from distill_live.model.prior import PriorConfig  # noqa: E402
 from distill_live.model.sampling import SamplingParams, sample_code_sequence  # noqa: E402
 
@@ -141,13 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         t_dec_ctx = _time(decode(codes_ctx), args.runs)
         t_stream: list[float] | None = None
         chunk = chunk_frames_for(model.hop)
-        if hasattr(codec, "decode_step"):
+        if isinstance(codec, PitchedCodec):
+            causal = codec
 
             def streamed() -> None:
-                state = codec.initial_state(1)
+                state = causal.initial_state(1)
                 for a in range(0, n, chunk):
-                    emb = codec.codes_to_embeddings(codes[:, :, a : a + chunk])
-                    _, state = codec.decode_step(emb, state)
+                    emb = causal.codes_to_embeddings(codes[:, :, a : a + chunk])
+                    _, state = causal.decode_step(emb, state)
 
             t_stream = _time(streamed, args.runs)
 
