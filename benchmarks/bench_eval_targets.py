@@ -1,22 +1,28 @@
-"""Issue 5's acceptance targets, checked against the figures ``distill-live eval`` reports.
+"""Issue 19's acceptance targets (with issue 5's that stand), against ``distill-live eval``'s figures.
 
-    .venv/bin/python benchmarks/bench_eval_targets.py RESULT.json
+    .venv/bin/python benchmarks/bench_eval_targets.py RESULT.json [--rpa 0.60]
     .venv/bin/python benchmarks/bench_eval_targets.py --model default \\
-        [--data /usr/share/sonic-pi/samples] [--repeats 12] [--seed 0]
+        [--data /usr/share/sonic-pi/samples] [--repeats 12] [--seed 0] [--rpa 0.85]
 
 The first reads the output of ``distill-live eval MODEL DATA_DIR --json``; the second runs the
 evaluation itself. Eval reports figures and their references only; this script prints, per
 target, pass or FAIL and the figures it compared:
 
-* the codec's 80 dB log-mel L1 below the 4 kHz low-pass's (and, with the 1e-5 clamp, too);
-* its spectral convergence below the random-phase reference's;
-* every codebook using more than half its codes on the evaluated audio;
+* the codec's spectral convergence below the random-phase reference's;
+* every learned codebook using more than half its codes over all of DATA_DIR (a pitch
+  codebook, a fixed grid, is reported without a threshold: the data decides the notes);
+* the codec's raw pitch accuracy on the evaluated audio's pitched frames at least ``--rpa``
+  (issue 19: 0.85 on the tonal set, 0.60 on the sonic-pi samples);
+* generated audio (temperature 1.0) pitched within 25 % of the data's share, and its median
+  steady-pitch run at least half the data's;
 * the prior at least 2 bits per code below the unigram baseline;
-* the Fréchet MFCC distance of generated audio within 1.5x a real excerpt's (one draw, and
-  the medians over the repeats);
-* the RMS at temperature 0.5 at least a quarter of that at 1.0 (one seed, and the median);
-* the code entropy rising with the temperature.
+* the Fréchet MFCC median of generated audio within 1.5x the real excerpts' median;
+* the RMS at temperature 0.5 at least a quarter of that at 1.0 (the median over seeds);
+* the code entropy rising with the temperature (0.3, 1.0, 1.8); top-k 1 and top-p 0 greedy;
+  the same seed the same codes.
 
+The log-mel check against a 4 kHz low-pass is withdrawn (issue 19: it needs about 40
+codebooks, ``bench_logmel_bound.py``); eval still reports the figure.
 Exit status 0 when every target is met, 1 otherwise.
 """
 
@@ -30,43 +36,31 @@ from typing import Any
 SAMPLES = "/usr/share/sonic-pi/samples"
 
 
-def targets(r: dict[str, Any]) -> dict[str, tuple[bool, str]]:
+def targets(r: dict[str, Any], rpa: float = 0.60) -> dict[str, tuple[bool, str]]:
     """Each target's name → (met, the figures compared), from an eval result ``r``."""
-    c, lp, rp = r["codec"]["codec"], r["codec"]["lowpass_4k"], r["codec"]["random_phase"]
-    usage = r["codebooks"]["usage"]
+    c, rp = r["codec"]["codec"], r["codec"]["random_phase"]
+    pitched = bool(r["model"].get("pitch_codebook", False))
+    usage = r["codebooks"].get("all_audio", r["codebooks"])["usage"]
+    learned = usage[1:] if pitched else usage
     p = r["prior"]
     fd = r["generation"]["frechet_mfcc"]
     t = r["temperature"]
     e = t["code_entropy_bits"]
-    return {
-        "codec_mel_beats_lowpass_4k": (
-            c["mel_l1_80db"] < lp["mel_l1_80db"],
-            f"{c['mel_l1_80db']:.3f} vs {lp['mel_l1_80db']:.3f}",
-        ),
-        "codec_mel_beats_lowpass_4k_clamp_1e-5": (
-            c["mel_l1"] < lp["mel_l1"],
-            f"{c['mel_l1']:.3f} vs {lp['mel_l1']:.3f}",
-        ),
+    pi = r.get("pitch")
+    out = {
         "codec_sc_beats_random_phase": (c["sc"] < rp["sc"], f"{c['sc']:.3f} vs {rp['sc']:.3f}"),
-        "codebook_usage_above_50pct": (
-            min(usage) > 0.5,
-            " ".join(f"{u:.0%}" for u in usage),
+        "learned_codebook_usage_above_50pct": (
+            min(learned) > 0.5,
+            " ".join(f"{u:.0%}" for u in usage)
+            + (f" (codebook 0, the pitch grid: {usage[0]:.0%}, no threshold)" if pitched else ""),
         ),
         "prior_2_bits_below_unigram": (
             p["bits_below_unigram"] >= 2.0,
             f"{p['bits_per_code']:.3f} vs unigram {p['unigram_bits_per_code']:.3f}",
         ),
-        "frechet_within_1.5x_real": (
-            fd["generated"] <= 1.5 * fd["real_excerpt"],
-            f"{fd['generated']:.2f} vs {fd['real_excerpt']:.2f}",
-        ),
         "frechet_median_within_1.5x_real_median": (
             fd["generated_median"] <= 1.5 * fd["real_excerpt_median"],
             f"{fd['generated_median']:.2f} vs {fd['real_excerpt_median']:.2f}",
-        ),
-        "rms_at_0.5_at_least_quarter_of_1": (
-            t["rms_ratio_0.5_to_1"] >= 0.25,
-            f"ratio {t['rms_ratio_0.5_to_1']:.3f}",
         ),
         "rms_ratio_median_at_least_quarter": (
             t["rms_ratio_0.5_to_1_median"] >= 0.25,
@@ -76,7 +70,28 @@ def targets(r: dict[str, Any]) -> dict[str, tuple[bool, str]]:
             e["0.3"] < e["1"] < e["1.8"],
             f"{e['0.3']:.2f} < {e['1']:.2f} < {e['1.8']:.2f}",
         ),
+        "greedy_and_seed": (
+            t["top_k_1_equals_greedy"] and t["top_p_0_equals_greedy"] and t["same_seed_identical"],
+            f"top-k 1 {t['top_k_1_equals_greedy']}, top-p 0 {t['top_p_0_equals_greedy']}, "
+            f"same seed {t['same_seed_identical']}",
+        ),
     }
+    if pi is not None:
+        g, d = pi["generated"], pi["data"]
+        out["codec_raw_pitch_accuracy"] = (
+            pi["codec_raw_pitch_accuracy"] >= rpa,
+            f"{pi['codec_raw_pitch_accuracy']:.3f} (target {rpa:.2f}) over "
+            f"{pi['codec_pitched_frames']} frames",
+        )
+        out["generated_pitched_share_within_25pct"] = (
+            0.75 <= pi["pitched_share_ratio"] <= 1.25,
+            f"{g['pitched_share']:.3f} vs data {d['pitched_share']:.3f}",
+        )
+        out["generated_notes_hold_half_as_long"] = (
+            pi["steady_ms_ratio"] >= 0.5,
+            f"median steady run {g['median_steady_ms']:.0f} ms vs data {d['median_steady_ms']:.0f}",
+        )
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=SAMPLES, help=f"data folder (default {SAMPLES})")
     ap.add_argument("--repeats", type=int, default=12)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--rpa", type=float, default=0.60, help="raw pitch accuracy target (tonal set: 0.85)"
+    )
     args = ap.parse_args(argv)
     if (args.result is None) == (args.model is None):
         ap.error("give RESULT.json or --model")
@@ -103,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         r = evaluate(
             load_model(args.model), args.data, EvalOptions(repeats=args.repeats, seed=args.seed)
         )
-    met = targets(r)
+    met = targets(r, args.rpa)
     for name, (ok, figures) in met.items():
         print(f"{'pass' if ok else 'FAIL'}  {name:<42} {figures}")
     return 0 if all(ok for ok, _ in met.values()) else 1

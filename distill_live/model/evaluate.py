@@ -162,6 +162,8 @@ def evaluate(
             "frame_rate": round(model.frame_rate, 3),
             "n_codebooks": model.n_codebooks,
             "codebook_size": model.codebook_size,
+            # codebook 0 is a fixed grid of pitches (its usage is the data's notes)
+            "pitch_codebook": bool(model.codec.config.pitch),
         },
         "data": {
             "dir": str(Path(data_dir).resolve()),
