@@ -97,3 +97,17 @@ def test_unquantised_embeddings_decode_like_the_codes_do() -> None:
     assert emb.shape == coded.shape
     assert torch.equal(emb[:, -1], coded[:, -1])  # the same f0 channel
     assert out.shape == (1, audio.shape[1] // 256 * 256)
+
+
+def test_headers_written_before_the_pitched_codec_load_as_plain_codecs() -> None:
+    from distill_live.model.pitched import build_codec
+
+    old = CodecConfig.tiny().to_dict()
+    for key in ("pitch", "harmonics", "pitch_low_note", "pitch_step_cents"):
+        old.pop(key)
+    cfg = CodecConfig.from_dict(old)
+    assert cfg.pitch is False
+    assert type(build_codec(cfg)).__name__ == "Codec"
+    assert isinstance(
+        build_codec(dataclasses.replace(cfg, pitch=True, n_codebooks=2)), PitchedCodec
+    )
