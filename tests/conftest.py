@@ -235,3 +235,31 @@ def make_audio(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return make
+
+
+@pytest.fixture
+def mixed_audio_dir(make_audio: Callable[..., Path], tmp_path: Path) -> Path:
+    """Eight 2-s files, one-shots, sines and noise in turn (what eval's tests measure)."""
+    folder = tmp_path / "data"
+    for i in range(8):
+        kind = ("oneshots", "sine", "noise")[i % 3]
+        make_audio(
+            f"f{i}.wav",
+            seconds=2.0,
+            kind=kind,
+            freq=220.0 * (1 + i),
+            seed=i,
+            amplitude=0.3,
+            folder=folder,
+        )
+    return folder
+
+
+@pytest.fixture
+def shots_audio_dir(tmp_path: Path, make_audio: Callable[..., Path]) -> Path:
+    """Six 4-s files of one-shots and a FLAC of noise (what the training tests learn from)."""
+    folder = tmp_path / "data"
+    for i, freq in enumerate((220.0, 330.0, 440.0, 550.0, 660.0, 880.0)):
+        make_audio(f"shots{i}.wav", seconds=4.0, kind="oneshots", freq=freq, folder=folder)
+    make_audio("noise.flac", seconds=3.0, kind="noise", amplitude=0.1, folder=folder, fmt="FLAC")
+    return folder

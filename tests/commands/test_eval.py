@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,20 +13,8 @@ from distill_live.model import build_model, save_model
 
 
 @pytest.fixture
-def data_dir(make_audio: Callable[..., Path], tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    for i in range(8):
-        kind = ("oneshots", "sine", "noise")[i % 3]
-        make_audio(
-            f"f{i}.wav",
-            seconds=2.0,
-            kind=kind,
-            freq=220.0 * (1 + i),
-            seed=i,
-            amplitude=0.3,
-            folder=folder,
-        )
-    return folder
+def data_dir(mixed_audio_dir: Path) -> Path:
+    return mixed_audio_dir
 
 
 def test_eval_command(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

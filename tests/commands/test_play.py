@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from distill_live.cli import main
+from tests.commands.helpers import assert_usage_error
 
 
 @pytest.mark.parametrize(
@@ -19,10 +19,4 @@ from distill_live.cli import main
     ],
 )
 def test_bad_flags_give_one_line_errors(argv: list[str], message: str, capsys: Any) -> None:
-    try:
-        status = main(argv)
-    except SystemExit as exc:  # argparse's own checks exit from parse_args
-        status = int(exc.code or 0)
-    assert status == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and len(err.splitlines()) == 1, err
+    assert_usage_error(argv, message, capsys)

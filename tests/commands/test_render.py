@@ -9,6 +9,7 @@ import pytest
 
 from distill_live.cli import main
 from distill_live.commands.render import batch_paths
+from tests.commands.helpers import assert_usage_error
 
 
 @pytest.mark.parametrize(
@@ -20,13 +21,7 @@ from distill_live.commands.render import batch_paths
     ],
 )
 def test_bad_flags_give_one_line_errors(argv: list[str], message: str, capsys: Any) -> None:
-    try:
-        status = main(argv)
-    except SystemExit as exc:  # argparse's own checks exit from parse_args
-        status = int(exc.code or 0)
-    assert status == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and len(err.splitlines()) == 1, err
+    assert_usage_error(argv, message, capsys)
 
 
 def test_render_refuses_a_missing_model(tmp_path: Path, capsys: Any) -> None:

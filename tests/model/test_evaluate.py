@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -33,20 +32,8 @@ def _bench_targets() -> ModuleType:
 
 
 @pytest.fixture
-def data_dir(make_audio: Callable[..., Path], tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    for i in range(8):
-        kind = ("oneshots", "sine", "noise")[i % 3]
-        make_audio(
-            f"f{i}.wav",
-            seconds=2.0,
-            kind=kind,
-            freq=220.0 * (1 + i),
-            seed=i,
-            amplitude=0.3,
-            folder=folder,
-        )
-    return folder
+def data_dir(mixed_audio_dir: Path) -> Path:
+    return mixed_audio_dir
 
 
 def test_evaluate_tiny_model(data_dir: Path) -> None:

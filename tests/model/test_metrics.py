@@ -4,7 +4,6 @@ held-out figures as the codec trains, and train's held-out figures equal to eval
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -160,12 +159,8 @@ def test_validation_reports_the_kept_codebooks_like_a_truncated_codec() -> None:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, make_audio: Callable[..., Path]) -> Path:
-    folder = tmp_path / "data"
-    for i, freq in enumerate((220.0, 330.0, 440.0, 550.0, 660.0, 880.0)):
-        make_audio(f"shots{i}.wav", seconds=4.0, kind="oneshots", freq=freq, folder=folder)
-    make_audio("noise.flac", seconds=3.0, kind="noise", amplitude=0.1, folder=folder, fmt="FLAC")
-    return folder
+def data_dir(shots_audio_dir: Path) -> Path:
+    return shots_audio_dir
 
 
 def test_train_heldout_figures_equal_evals(data_dir: Path, tmp_path: Path) -> None:

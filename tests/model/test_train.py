@@ -38,12 +38,8 @@ _SMALL_RUN = [
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, make_audio: Callable[..., Path]) -> Path:
-    folder = tmp_path / "data"
-    for i, freq in enumerate((220.0, 330.0, 440.0, 550.0, 660.0, 880.0)):
-        make_audio(f"shots{i}.wav", seconds=4.0, kind="oneshots", freq=freq, folder=folder)
-    make_audio("noise.flac", seconds=3.0, kind="noise", amplitude=0.1, folder=folder, fmt="FLAC")
-    return folder
+def data_dir(shots_audio_dir: Path) -> Path:
+    return shots_audio_dir
 
 
 def _env() -> dict[str, str]:
