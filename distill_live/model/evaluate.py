@@ -48,6 +48,7 @@ evenly spread); the output says when.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -164,6 +165,11 @@ def evaluate(
             "codebook_size": model.codebook_size,
             # codebook 0 is a fixed grid of pitches (its usage is the data's notes)
             "pitch_codebook": bool(model.codec.config.pitch),
+            # what the codes carry: compare the log-mel figure with
+            # benchmarks/bench_logmel_bound.py's estimate at this many bits
+            "bits_per_second": round(
+                model.n_codebooks * math.log2(model.codebook_size) * model.frame_rate, 1
+            ),
         },
         "data": {
             "dir": str(Path(data_dir).resolve()),
