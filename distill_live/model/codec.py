@@ -102,13 +102,21 @@ class CodecConfig:
     harmonics: int = 48  # partials of the pitched decoder's oscillator bank
     pitch_low_note: float = 33.0  # A1, 55 Hz: with 255 steps of 25 cents up to about 2.1 kHz
     pitch_step_cents: float = 25.0
+    pitch_tracker: str = "world"  # "world" (fast) or "pyin" (agrees with YIN on chords)
 
     @classmethod
     def pitched(cls) -> CodecConfig:
         """What ``distill-live train`` builds by default: the pitch codebook plus 3 residual
         codebooks, and the causal harmonic-plus-residual decoder (smaller than the plain one:
         the oscillators render the partials, and it must stream a frame at a time)."""
-        return cls(pitch=True, n_codebooks=4, dec_dim=128, dec_layers=4, istft_sub=2)
+        return cls(
+            pitch=True,
+            n_codebooks=4,
+            dec_dim=128,
+            dec_layers=4,
+            istft_sub=2,
+            pitch_tracker="pyin",
+        )
 
     @classmethod
     def tiny(cls) -> CodecConfig:
@@ -174,6 +182,8 @@ class CodecConfig:
             raise ValueError(f"first_smooth must be an odd number >= 1, got {self.first_smooth}")
         if self.phase not in ("direct", "tonal"):
             raise ValueError(f"phase must be 'direct' or 'tonal', got {self.phase!r}")
+        if self.pitch_tracker not in ("world", "pyin"):
+            raise ValueError(f"pitch_tracker must be 'world' or 'pyin', got {self.pitch_tracker!r}")
         if self.pitch and (self.n_codebooks < 2 or self.harmonics < 1):
             raise ValueError(
                 "a pitched codec needs n_codebooks >= 2 (pitch + residual) and harmonics >= 1, "

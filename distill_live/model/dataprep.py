@@ -6,6 +6,9 @@
   the same shortening ``eval`` applies before measuring bits per code).
 * :func:`code_stream`: those sequences in a random order, concatenated, for the prior's crops.
 * :func:`noisy_context`: the prior's regulariser (``--prior-input-noise``).
+* :func:`pitch_tracks`, :func:`pitched_codec_batch`: a pitched codec's f0 tracks, made once
+  per clip (pYIN costs seconds per clip, too slow for every crop), and crops with the pitch
+  codes read from them.
 """
 
 from __future__ import annotations
@@ -15,11 +18,20 @@ import torch
 from torch import Tensor
 
 from .codec import Codec, CodecConfig
-from .data import AudioData, Clip, crop_to_frames, random_crops
+from .data import SILENCE_RMS, AudioData, Clip, crop_to_frames, random_crops
 from .metrics import limit_silence
+from .pitch import PitchTrack, track
 from .pitched import PitchedCodec
 
-__all__ = ["codec_batch", "prior_variants", "prior_sequences", "code_stream", "noisy_context"]
+__all__ = [
+    "codec_batch",
+    "pitch_tracks",
+    "pitched_codec_batch",
+    "prior_variants",
+    "prior_sequences",
+    "code_stream",
+    "noisy_context",
+]
 
 
 def codec_batch(
@@ -34,6 +46,68 @@ def codec_batch(
     """A (batch_size, length) batch of augmented training crops on ``device``."""
     crops = random_crops(data.train, batch_size, length, rng, pitch_semitones=pitch_shift, mix=mix)
     return torch.from_numpy(crops).to(device)
+
+
+def pitch_tracks(codec: Codec | PitchedCodec, clips: list[Clip]) -> list[PitchTrack] | None:
+    """Each clip's f0 track by the codec's tracker; None for a codec without pitch."""
+    if not isinstance(codec, PitchedCodec):
+        return None
+    return [track(c.audio, codec.sample_rate, codec.config.pitch_tracker) for c in clips]
+
+
+def clip_pitch_codes(
+    codec: PitchedCodec, tr: PitchTrack, start: int, n_frames: int, clip_len: int
+) -> np.ndarray:
+    """Pitch codes (n_frames,) of the frames from sample ``start`` of a clip of ``clip_len``
+    samples (``start`` may be negative: a clip placed later in a crop); frames wholly
+    outside the clip are unpitched."""
+    hop, sr = codec.hop, codec.sample_rate
+    f0 = tr.frames(hop, sr, n_frames, start)
+    first = start + hop * np.arange(n_frames)
+    f0[(first + hop <= 0) | (first >= clip_len)] = 0.0
+    return codec.grid.encode(f0)
+
+
+def pitched_codec_batch(
+    codec: PitchedCodec,
+    data: AudioData,
+    tracks: list[PitchTrack],
+    batch_size: int,
+    length: int,
+    rng: np.random.Generator,
+    device: torch.device,
+    gain_db: tuple[float, float] = (-12.0, 3.0),
+    avoid_silence: int = 4,
+) -> tuple[Tensor, Tensor]:
+    """Random crops (B, length) of the training clips with a random gain, as
+    :func:`codec_batch` without augmentation, and their pitch codes (B, length // hop)."""
+    hop = codec.hop
+    n = length // hop
+    lengths = np.array([len(c.audio) for c in data.train], dtype=np.float64)
+    p = lengths / lengths.sum()
+    audio = np.zeros((batch_size, length), dtype=np.float32)
+    codes = np.zeros((batch_size, n), dtype=np.int64)
+    for b in range(batch_size):
+        for _ in range(avoid_silence + 1):
+            i = int(rng.choice(len(data.train), p=p))
+            clip = data.train[i].audio
+            crop = np.zeros(length, dtype=np.float32)
+            if len(clip) >= length:  # start on a frame of the clip's own track
+                start = int(rng.integers(0, len(clip) - length + 1))
+                crop[:] = clip[start : start + length]
+            else:  # a short clip lands at a random position
+                pos = int(rng.integers(0, length - len(clip) + 1))
+                crop[pos : pos + len(clip)] = clip
+                start = -pos
+            if np.sqrt(np.mean(crop**2)) > SILENCE_RMS:
+                break
+        peak = float(np.max(np.abs(crop))) if crop.size else 0.0
+        g = 10.0 ** (rng.uniform(*gain_db) / 20.0)
+        if peak * g > 0.99:
+            g = 0.99 / peak
+        audio[b] = crop * np.float32(g)
+        codes[b] = clip_pitch_codes(codec, tracks[i], start, n, len(clip))
+    return torch.from_numpy(audio).to(device), torch.from_numpy(codes).to(device)
 
 
 def prior_variants(cfg: CodecConfig) -> tuple[tuple[float, int], ...]:
@@ -57,20 +131,28 @@ def prior_sequences(
     device: torch.device,
     max_silence: int,
     variants: tuple[tuple[float, int], ...] = ((0.0, 0),),
+    tracks: list[PitchTrack] | None = None,
 ) -> list[list[np.ndarray]]:
     """Codes of every clip under each (gain dB, sample shift) variant, long silences cut.
 
-    Returns, per clip, a list of (K, F) int64 arrays (one per variant).
+    Returns, per clip, a list of (K, F) int64 arrays (one per variant). ``tracks``: the
+    clips' f0 tracks (a pitched codec's pitch codes are read from them, not tracked again).
     """
     codec.eval()
     hop = codec.hop
     out: list[list[np.ndarray]] = []
-    for clip in clips:
+    for ci, clip in enumerate(clips):
         per: list[np.ndarray] = []
         for gain_db, shift in variants:
             a = np.concatenate([np.zeros(shift, np.float32), clip.audio]) * 10 ** (gain_db / 20)
             a = crop_to_frames(a.astype(np.float32), hop)  # (F * hop,)
-            codes = codec.encode(torch.from_numpy(a)[None].to(device))[0].cpu().numpy()
+            x = torch.from_numpy(a)[None].to(device)
+            if tracks is not None and isinstance(codec, PitchedCodec):
+                pc = clip_pitch_codes(codec, tracks[ci], -shift, len(a) // hop, len(clip.audio))
+                pitch = torch.from_numpy(pc)[None].to(device)
+                codes = codec.encode(x, pitch=pitch)[0].cpu().numpy()
+            else:
+                codes = codec.encode(x)[0].cpu().numpy()
             per.append(limit_silence(codes, a, hop, max_silence))
         out.append(per)
     return out

@@ -23,9 +23,12 @@ import numpy as np
 
 __all__ = [
     "TRACK_RATE",
+    "TRACKERS",
     "PitchGrid",
+    "PitchTrack",
     "f0_track",
     "frame_f0",
+    "track",
     "hz_to_midi",
     "midi_to_hz",
 ]
@@ -106,51 +109,102 @@ class PitchGrid:
         return near + 1
 
 
+#: the f0 trackers a pitched codec can take its pitch codes from
+TRACKERS = ("world", "pyin")
+PYIN_HOP = 256  # pYIN's hop at TRACK_RATE: 16 ms, frames of 1024 (64 ms)
+WORLD_PERIOD_S = 0.005
+
+
+def _at_track_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    x = np.asarray(audio, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"pitch tracking takes mono audio (T,), got shape {x.shape}")
+    if sample_rate != TRACK_RATE:
+        from scipy.signal import resample_poly
+
+        g = math.gcd(int(sample_rate), TRACK_RATE)
+        x = resample_poly(x, TRACK_RATE // g, int(sample_rate) // g)
+    return np.ascontiguousarray(x)
+
+
 def f0_track(
     audio: np.ndarray, sample_rate: int, period_s: float, f0_floor: float = 50.0
 ) -> np.ndarray:
-    """f0 in Hz every ``period_s`` seconds (0 = unpitched), from DIO + StoneMask at 16 kHz.
+    """WORLD's f0 in Hz every ``period_s`` seconds (0 = unpitched): DIO + StoneMask at 16 kHz.
 
     audio: (T,) mono float. Returns (ceil(T / (period_s * sample_rate)) + 1,) float64, entry
     i at time ``i * period_s``.
     """
     import pyworld  # imported here: only tracking needs it, not playing a model
 
-    x = np.asarray(audio, dtype=np.float64)
-    if x.ndim != 1:
-        raise ValueError(f"f0_track takes mono audio (T,), got shape {x.shape}")
-    if sample_rate != TRACK_RATE:
-        from scipy.signal import resample_poly
-
-        g = math.gcd(int(sample_rate), TRACK_RATE)
-        x = resample_poly(x, TRACK_RATE // g, int(sample_rate) // g)
-    x = np.ascontiguousarray(x)
+    x = _at_track_rate(audio, sample_rate)
     period_ms = 1000.0 * period_s
     f0, t = pyworld.dio(x, TRACK_RATE, f0_floor=f0_floor, f0_ceil=2100.0, frame_period=period_ms)
     f0 = pyworld.stonemask(x, f0, t, TRACK_RATE)
     return np.asarray(f0, dtype=np.float64)
 
 
-def frame_f0(audio: np.ndarray, sample_rate: int, hop: int, per_frame: int = 4) -> np.ndarray:
-    """One f0 per code frame of ``hop`` samples: (T // hop,) float64, 0 where unpitched.
+@dataclass(frozen=True)
+class PitchTrack:
+    """An f0 track: ``f0`` (N,) in Hz (0 = unpitched) at ``times`` (N,) seconds from the start."""
 
-    ``per_frame`` estimates fall in each frame (at its sub-frame centres); the frame is
-    pitched when at least half are, and takes the median of the pitched ones.
-    """
+    times: np.ndarray
+    f0: np.ndarray
+
+    def frames(self, hop: int, sample_rate: int, n_frames: int, start: int = 0) -> np.ndarray:
+        """One f0 per code frame of ``hop`` samples, frame 0 starting at sample ``start``:
+        (n_frames,) float64, 0 where unpitched. A frame is pitched when at least half of the
+        estimates inside it are, and takes the median of those (a frame with no estimate
+        inside takes the nearest one)."""
+        if n_frames <= 0:
+            return np.zeros(0)
+        edges = (start + hop * np.arange(n_frames + 1)) / sample_rate
+        lo = np.searchsorted(self.times, edges[:-1], side="left")
+        hi = np.searchsorted(self.times, edges[1:], side="left")
+        out = np.zeros(n_frames)
+        last = len(self.f0) - 1
+        for i in range(n_frames):
+            seg = self.f0[lo[i] : hi[i]]
+            if len(seg) == 0:  # no estimate inside: the nearest one to the frame's centre
+                c = (edges[i] + edges[i + 1]) / 2
+                j = min(int(np.searchsorted(self.times, c)), last)
+                if j > 0 and abs(self.times[j - 1] - c) < abs(self.times[j] - c):
+                    j -= 1
+                seg = self.f0[j : j + 1] if last >= 0 else seg
+            pitched = seg[seg > 0]
+            if len(seg) and 2 * len(pitched) >= len(seg):
+                out[i] = float(np.median(pitched))
+        return out
+
+
+def track(audio: np.ndarray, sample_rate: int, tracker: str = "world") -> PitchTrack:
+    """The f0 track of mono ``audio`` by ``tracker``: "world" (DIO + StoneMask every 5 ms,
+    fast) or "pyin" (librosa's probabilistic YIN, frames of 64 ms every 16 ms at 16 kHz:
+    about 50x slower, but it agrees with plain YIN on chords and hums far more often:
+    docs/experiments.md, "Which tracker")."""
+    if tracker == "world":
+        f0 = f0_track(audio, sample_rate, WORLD_PERIOD_S)
+        return PitchTrack(np.arange(len(f0)) * WORLD_PERIOD_S, f0)
+    if tracker != "pyin":
+        raise ValueError(f"pitch tracker must be one of {', '.join(TRACKERS)}, got {tracker!r}")
+    import librosa  # imported here: only pYIN tracking needs it
+
+    x = _at_track_rate(audio, sample_rate)
+    if len(x) < 1024:
+        x = np.pad(x, (0, 1024 - len(x)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # librosa warns about very short or silent input
+        f0, voiced, _ = librosa.pyin(
+            x, fmin=50.0, fmax=2100.0, sr=TRACK_RATE, frame_length=1024, hop_length=PYIN_HOP
+        )
+    f0 = np.where(voiced, np.nan_to_num(f0), 0.0)
+    return PitchTrack(np.arange(len(f0)) * PYIN_HOP / TRACK_RATE, f0.astype(np.float64))
+
+
+def frame_f0(audio: np.ndarray, sample_rate: int, hop: int, tracker: str = "world") -> np.ndarray:
+    """One f0 per code frame of ``hop`` samples: (T // hop,) float64, 0 where unpitched
+    (:meth:`PitchTrack.frames` of :func:`track`)."""
     n_frames = len(audio) // hop
     if n_frames == 0:
         return np.zeros(0)
-    period = hop / per_frame / sample_rate
-    f0 = f0_track(audio, sample_rate, period)
-    # estimate k sits at time k * period; sub-frame s of frame i is centred at
-    # (i * per_frame + s + 0.5) * period: take the estimates nearest those centres
-    idx = np.arange(n_frames * per_frame)
-    near = np.minimum(np.rint(idx + 0.5).astype(np.int64), len(f0) - 1)
-    sub = f0[near].reshape(n_frames, per_frame)
-    pitched = sub > 0
-    enough = pitched.sum(axis=1) * 2 >= per_frame
-    masked = np.where(pitched, sub, np.nan)
-    with warnings.catch_warnings():  # rows with no pitched estimate give NaN, masked below
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(np.where(enough[:, None], masked, 1.0), axis=1)
-    return np.where(enough, np.nan_to_num(med), 0.0)
+    return track(audio, sample_rate, tracker).frames(hop, sample_rate, n_frames)

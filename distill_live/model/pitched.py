@@ -2,7 +2,8 @@
 
 * Codes (B, K, F): codebook 0 is the pitch of each frame on a fixed grid
   (:class:`~distill_live.model.pitch.PitchGrid`: code 0 unpitched, then 25-cent steps), from
-  WORLD's f0 tracker; codebooks 1..K-1 are a residual VQ of the encoder's latent (the same
+  the config's f0 tracker (``pitch_tracker``: pYIN for what ``train`` builds, WORLD for
+  speed); codebooks 1..K-1 are a residual VQ of the encoder's latent (the same
   :class:`~distill_live.model.codec.Encoder` and :class:`~distill_live.model.codec.ResidualVQ`
   as the plain codec), which carry what pitch does not: loudness, timbre, noise, attacks.
 * Decoder: a causal ConvNeXt stack at the code frame rate reads the pitch embedding plus the
@@ -260,10 +261,11 @@ class PitchedCodec(nn.Module):
         return new.train(self.training)
 
     def pitch_codes(self, audio: Tensor) -> Tensor:
-        """Audio (B, T) → the pitch codebook's codes (B, T // hop), from WORLD's f0."""
+        """Audio (B, T) → the pitch codebook's codes (B, T // hop), by the config's tracker."""
+        tracker = self.config.pitch_tracker
         rows = [
             self.grid.encode(
-                frame_f0(a.detach().cpu().double().numpy(), self.sample_rate, self.hop)
+                frame_f0(a.detach().cpu().double().numpy(), self.sample_rate, self.hop, tracker)
             )
             for a in audio
         ]

@@ -27,10 +27,20 @@ from torch import Tensor, nn
 from ..errors import TrainingOptionError
 from .checkpoints import TrainingRun, save_checkpoint
 from .data import AudioData
-from .dataprep import code_stream, codec_batch, noisy_context, prior_sequences, prior_variants
+from .dataprep import (
+    code_stream,
+    codec_batch,
+    noisy_context,
+    pitch_tracks,
+    pitched_codec_batch,
+    prior_sequences,
+    prior_variants,
+)
 from .distributed import Dist, agree, log, unwrap, wrap
 from .losses import ReconstructionLoss, feature_matching_loss, hinge_d_loss, hinge_g_loss
 from .metrics import codec_validation, unigram_bits_per_code
+from .pitch import PitchTrack
+from .pitched import PitchedCodec
 from .train_options import TrainOptions
 
 __all__ = [
@@ -134,6 +144,20 @@ class RunContext:
     run: TrainingRun
     checkpoint_path: Path
     budget: Budget | None = None  # the running stage's
+    _tracks: list[PitchTrack] | None = None
+
+    def pitch_tracks(self) -> list[PitchTrack] | None:
+        """The training clips' f0 tracks for a pitched codec (made on first use, then kept:
+        the codec and prior stages share them); None for a codec without pitch."""
+        if self._tracks is None and isinstance(self.run.codec, PitchedCodec):
+            t0 = time.monotonic()
+            self._tracks = pitch_tracks(self.run.codec, self.data.train)
+            log(
+                self.dist,
+                f"pitch tracks of {len(self.data.train)} files "
+                f"({self.run.codec.config.pitch_tracker}) in {time.monotonic() - t0:.0f} s",
+            )
+        return self._tracks
 
     def checkpoint(self) -> None:
         """Write the checkpoint now, the running stage's steps and seconds included (rank 0
@@ -188,6 +212,10 @@ def codec_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
     history: list[dict[str, Any]] = []
     ema: dict[str, float] = {}
     first_loss: float | None = None
+    # a pitched codec's pitch codes come from f0 tracks made once per clip; with pitch shift
+    # or mixing the crops are new audio, tracked as they come (slow with pYIN)
+    augmented = opts.pitch_shift > 0 or opts.mix > 0
+    tracks = None if augmented else ctx.pitch_tracks()
     with ctx.progress.stage("codec") as update:
         while True:
             stop, fraction = agree(d, budget.done(), budget.fraction(), device)
@@ -195,10 +223,16 @@ def codec_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
                 break
             for g in opt.param_groups:
                 g["lr"] = opts.codec_lr * _lr_factor(budget.step, fraction, warmup)
-            x = codec_batch(
-                ctx.data, opts.batch_size, length, rng, device, opts.pitch_shift, opts.mix
-            )  # (B, T)
-            out = model(x)
+            if tracks is not None and isinstance(codec, PitchedCodec):
+                x, pitch = pitched_codec_batch(
+                    codec, ctx.data, tracks, opts.batch_size, length, rng, device
+                )
+                out = model(x, pitch=pitch)
+            else:
+                x = codec_batch(
+                    ctx.data, opts.batch_size, length, rng, device, opts.pitch_shift, opts.mix
+                )  # (B, T)
+                out = model(x)
             loss, parts = loss_fn(out.audio[:, hop:-hop], x[:, hop:-hop], out.commit_loss)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -323,9 +357,20 @@ def prior_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
     prior, codec, best = ctx.run.prior, ctx.run.codec, ctx.run.best
     v = codec.codebook_size
     train_seqs = prior_sequences(
-        codec, ctx.data.train, device, opts.max_silence_frames, prior_variants(codec.config)
+        codec,
+        ctx.data.train,
+        device,
+        opts.max_silence_frames,
+        prior_variants(codec.config),
+        ctx.pitch_tracks(),
     )
-    held_seqs = prior_sequences(codec, ctx.data.heldout, device, opts.max_silence_frames)
+    held_seqs = prior_sequences(
+        codec,
+        ctx.data.heldout,
+        device,
+        opts.max_silence_frames,
+        tracks=pitch_tracks(codec, ctx.data.heldout),
+    )
     train_all = np.concatenate([s for per in train_seqs for s in per], axis=1)  # (K, N)
     held_all = np.concatenate([per[0] for per in held_seqs], axis=1)  # (K, M)
     unigram = unigram_bits_per_code([torch.from_numpy(train_all)], [torch.from_numpy(held_all)], v)

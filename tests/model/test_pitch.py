@@ -57,3 +57,28 @@ def test_frame_f0_follows_a_sweep_and_finds_silence_unpitched() -> None:
     assert np.all(f0[tone] > 0)
     assert np.all(f0[int(2 * SR / HOP) + 2 :] == 0)
     assert abs(float(hz_to_midi(440.0)) - 69) < 1e-9
+
+
+def test_track_frames_match_frame_f0_and_shift_with_the_start() -> None:
+    from distill_live.model.pitch import track
+
+    t = np.arange(SR * 2) / SR
+    x = 0.4 * np.sin(2 * np.pi * 196.0 * t)
+    x[SR:] = 0.4 * np.sin(2 * np.pi * 294.0 * t[SR:])  # G3 then D4, a second each
+    tr = track(x, SR)
+    n = len(x) // HOP
+    assert np.array_equal(tr.frames(HOP, SR, n), frame_f0(x, SR, HOP))
+    # frames read 10 frames later in the clip: the same values shifted
+    later = tr.frames(HOP, SR, n - 10, start=10 * HOP)
+    assert np.array_equal(later, tr.frames(HOP, SR, n)[10:])
+    with pytest.raises(ValueError, match="pitch tracker must be one of world, pyin"):
+        track(x, SR, "crepe")
+
+
+def test_pyin_tracks_a_two_note_line() -> None:
+    t = np.arange(SR) / SR
+    x = 0.4 * np.sin(2 * np.pi * 220.0 * t)
+    x[SR // 2 :] = 0.4 * np.sin(2 * np.pi * 330.0 * t[SR // 2 :])
+    f0 = frame_f0(x, SR, HOP, tracker="pyin")
+    assert np.median(_cents(f0[3:20], np.full(17, 220.0))) < 20
+    assert np.median(_cents(f0[27:44], np.full(17, 330.0))) < 20
