@@ -345,7 +345,7 @@ def generation_section(model: DistillModel, audio: _Audio, opts: EvalOptions) ->
             model, _generate(model, opts.generate_seconds, opts.seed + i, temperature=1.0)
         )
         f = mfcc(generated, sr)
-        audio.generated_pitch.append(pitch_stats(generated, sr))
+        audio.generated_pitch.append(pitch_stats(generated, sr, _tracker(model)))
         if i == 0:
             gen_audio, f_gen = generated, f
         fds_gen.append(frechet_distance(f, f_ref))
@@ -395,25 +395,31 @@ def generation_section(model: DistillModel, audio: _Audio, opts: EvalOptions) ->
 
 
 def pitch_section(model: DistillModel, audio: _Audio) -> dict[str, Any]:
-    """Pitch, by WORLD's tracker every 10 ms: the codec's raw pitch accuracy on the evaluated
-    audio's pitched frames, and the pitched share, steady-pitch runs and pitch classes of the
-    draws at temperature 1.0 (of :func:`generation_section`) against all of DATA_DIR."""
+    """Pitch, by the tracker the model's pitch codes come from (WORLD for a codec without
+    pitch): the codec's raw pitch accuracy on the evaluated audio's pitched frames, and the
+    pitched share, steady-pitch runs and pitch classes of the draws at temperature 1.0 (of
+    :func:`generation_section`) against all of DATA_DIR."""
     sr = model.sample_rate
     hits = total = 0
     per_file: dict[str, dict[str, Any]] = {}
     for (name, a), codes in zip(audio.eval_pieces, audio.eval_codes, strict=True):
         copy = decode_codes(model.codec, codes[None])[: len(a)]
-        h, n = raw_pitch_accuracy(a, copy, sr)
+        h, n = raw_pitch_accuracy(a, copy, sr, _tracker(model))
         hits, total = hits + h, total + n
         row = per_file.setdefault(name, {"hits": 0, "pitched_frames": 0})
         row["hits"] += h
         row["pitched_frames"] += n
     for row in per_file.values():
         row["raw_pitch_accuracy"] = round(row["hits"] / max(row["pitched_frames"], 1), 4)
-    data = pool_pitch_stats([pitch_stats(c.audio, sr) for c in audio.all_clips])
+    data = pool_pitch_stats([pitch_stats(c.audio, sr, _tracker(model)) for c in audio.all_clips])
     gen = pool_pitch_stats(audio.generated_pitch)
     return {
-        "tracker": "WORLD (DIO + StoneMask), 10 ms frames, loud frames above -50 dBFS",
+        "tracker": (
+            "pYIN (librosa), 16 ms frames"
+            if _tracker(model) == "pyin"
+            else "WORLD (DIO + StoneMask), 10 ms frames"
+        )
+        + ", loud frames above -50 dBFS",
         "codec_raw_pitch_accuracy": round(hits / max(total, 1), 4),
         "codec_pitched_frames": total,
         "codec_per_file": per_file,
@@ -475,6 +481,12 @@ def temperature_section(model: DistillModel, opts: EvalOptions) -> dict[str, Any
 
 
 # ------------------------------------------------------------------------ helpers
+def _tracker(model: DistillModel) -> str:
+    """The f0 tracker of the pitch figures: the one the model's pitch codes come from."""
+    cfg = model.codec.config
+    return cfg.pitch_tracker if cfg.pitch else "world"
+
+
 def _name_hash(name: str) -> str:
     return hashlib.sha1(name.encode("utf-8")).hexdigest()
 

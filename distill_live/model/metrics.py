@@ -31,7 +31,7 @@ from torch import Tensor
 
 from .codec import Codec, mel_filterbank
 from .data import Clip, frame_rms
-from .pitch import f0_track, hz_to_midi
+from .pitch import f0_track, hz_to_midi, track
 from .pitched import PitchedCodec
 
 __all__ = [
@@ -590,21 +590,31 @@ NOTE_CENTS = 50.0  # a copy within this of the reference plays the same note
 LOUD_DB = -50.0  # frames quieter than this (RMS, dBFS) count neither as pitched nor not
 
 
-def pitch_frames(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """(f0 in Hz or 0, loud) every 10 ms: WORLD's f0, and whether the frame is audible."""
-    f0 = f0_track(audio, sample_rate, PITCH_PERIOD_S)
-    hop = int(round(PITCH_PERIOD_S * sample_rate))
+def pitch_frames(
+    audio: np.ndarray, sample_rate: int, tracker: str = "world"
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """(f0 in Hz or 0, loud, period s): ``tracker``'s f0 (WORLD every 10 ms, pYIN every
+    16 ms) and whether each frame is audible."""
+    if tracker == "world":
+        f0, period = f0_track(audio, sample_rate, PITCH_PERIOD_S), PITCH_PERIOD_S
+    else:
+        tr = track(audio, sample_rate, tracker)
+        f0 = tr.f0
+        period = float(tr.times[1] - tr.times[0]) if len(tr.times) > 1 else PITCH_PERIOD_S
+    hop = int(round(period * sample_rate))
     x = np.pad(np.asarray(audio, dtype=np.float64), (hop // 2, len(f0) * hop))
     frames = x[: len(f0) * hop].reshape(len(f0), hop)
     loud = np.sqrt(np.mean(frames**2, axis=1)) > 10 ** (LOUD_DB / 20)
-    return f0, loud
+    return f0, loud, period
 
 
-def raw_pitch_accuracy(orig: np.ndarray, copy: np.ndarray, sample_rate: int) -> tuple[int, int]:
+def raw_pitch_accuracy(
+    orig: np.ndarray, copy: np.ndarray, sample_rate: int, tracker: str = "world"
+) -> tuple[int, int]:
     """(hits, pitched frames of ``orig``): the frames where ``copy``'s f0 is within 50 cents
-    of ``orig``'s (octave errors miss)."""
-    fo, loud = pitch_frames(orig, sample_rate)
-    fc, _ = pitch_frames(copy, sample_rate)
+    of ``orig``'s (octave errors miss), both by ``tracker``."""
+    fo, loud, _ = pitch_frames(orig, sample_rate, tracker)
+    fc, _, _ = pitch_frames(copy, sample_rate, tracker)
     n = min(len(fo), len(fc))
     fo, fc, loud = fo[:n], fc[:n], loud[:n]
     ref = (fo > 0) & loud
@@ -621,14 +631,15 @@ class PitchStats:
     loud: int  # loud frames
     runs: list[int]  # lengths (frames) of runs of steady pitch, 3 frames or more
     pitch_classes: np.ndarray  # (12,) pitched frames per pitch class, C = 0
+    period_s: float = PITCH_PERIOD_S  # the tracker's frame
 
 
-def pitch_stats(audio: np.ndarray, sample_rate: int) -> PitchStats:
+def pitch_stats(audio: np.ndarray, sample_rate: int, tracker: str = "world") -> PitchStats:
     """How much of ``audio`` is pitched, how long its pitch holds steady, and on which notes.
 
     A run of steady pitch: consecutive pitched frames each within 50 cents of the last.
     """
-    f0, loud = pitch_frames(audio, sample_rate)
+    f0, loud, period = pitch_frames(audio, sample_rate, tracker)
     p = (f0 > 0) & loud
     runs: list[int] = []
     n = 0
@@ -642,7 +653,8 @@ def pitch_stats(audio: np.ndarray, sample_rate: int) -> PitchStats:
     if n >= 3:
         runs.append(n)
     classes = np.rint(hz_to_midi(f0[p])).astype(np.int64) % 12
-    return PitchStats(int(p.sum()), int(loud.sum()), runs, np.bincount(classes, minlength=12))
+    counts = np.bincount(classes, minlength=12)
+    return PitchStats(int(p.sum()), int(loud.sum()), runs, counts, period)
 
 
 def pool_pitch_stats(stats: Sequence[PitchStats]) -> dict[str, Any]:
@@ -653,7 +665,7 @@ def pool_pitch_stats(stats: Sequence[PitchStats]) -> dict[str, Any]:
     classes = np.sum([s.pitch_classes for s in stats], axis=0) if stats else np.zeros(12)
     return {
         "pitched_share": round(pitched / max(loud, 1), 4),
-        "median_steady_ms": round(float(np.median(runs)) * 1000 * PITCH_PERIOD_S, 1)
+        "median_steady_ms": round(float(np.median(runs)) * 1000 * stats[0].period_s, 1)
         if runs
         else 0.0,
         "steady_runs": len(runs),
