@@ -34,6 +34,9 @@ def _wait(cond: Any, timeout: float) -> bool:
 
 def test_play_has_no_underflows_and_changes_are_heard(rt_jack: Any, tiny_model: Any) -> None:
     applied: list[AppliedChange] = []
+    # PortAudio reports each xrun of jackd itself (its dummy driver woke a period late, a
+    # machine hiccup) to every client as an underflow: ours must not add any
+    server_xruns = rt_jack.xruns()
     with Engine(tiny_model, params=ParamValues(seed=1)) as eng:
         eng.add_listener(applied.append)
         assert eng.samplerate == 48000
@@ -57,7 +60,7 @@ def test_play_has_no_underflows_and_changes_are_heard(rt_jack: Any, tiny_model: 
         st = eng.stats()
     assert st["callbacks"] > 500  # about 3.2 s at 5.3 ms per period
     assert st["empty_callbacks"] == 0, st
-    assert st["underflows"] == 0, st
+    assert st["underflows"] <= rt_jack.xruns() - server_xruns, (st, rt_jack.xruns())
     assert st["frames_played"] > 3 * 48000
     assert [c.param for c in applied] == ["temperature"] * 8 + ["gain"]
     # each change takes effect at a chunk boundary within a fraction of a second
