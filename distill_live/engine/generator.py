@@ -95,9 +95,11 @@ class Generator:
             raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
         # a causal codec streams: each frame decoded once, its state carried (see above)
         self.streaming = hasattr(self.codec, "decode_step")
-        self.context = int(model.decoder_context if context_frames is None else context_frames)
-        if self.streaming:
-            self.context = 0
+        self.context = (
+            0
+            if self.streaming
+            else int(model.decoder_context if context_frames is None else context_frames)
+        )
         self.crossfade = self.hop if crossfade is None else int(crossfade)
         # right context of the first chunk after new codes (see rollback_codes)
         self.fast_context = (

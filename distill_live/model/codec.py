@@ -38,6 +38,7 @@ __all__ = [
     "Encoder",
     "Decoder",
     "ResidualVQ",
+    "dropout_counts",
     "mel_filterbank",
 ]
 
@@ -574,6 +575,19 @@ class ResidualVQ(nn.Module):
         return emb.transpose(1, 2)
 
 
+def dropout_counts(z: Tensor, k: int, fraction: float, fewest: int) -> Tensor | None:
+    """Quantiser dropout: how many of ``k`` codebooks each item of ``z`` (B, ...) uses, (B,);
+    a ``fraction`` of the items draw ``fewest..k`` uniformly, the rest use all ``k``.
+    None when ``fraction`` is 0 (every item uses every codebook)."""
+    if fraction <= 0:
+        return None
+    b = z.shape[0]
+    n_active = torch.full((b,), k, dtype=torch.long, device=z.device)
+    drop = torch.rand(b, device=z.device) < fraction
+    n_active[drop] = torch.randint(fewest, k + 1, (int(drop.sum()),), device=z.device)
+    return n_active
+
+
 class Codec(nn.Module):
     """The VQ-VAE: ``encode`` → codes → ``codes_to_embeddings`` → ``decode``.
 
@@ -670,13 +684,9 @@ class Codec(nn.Module):
         loss, latent (B, D, F * pack)."""
         audio = audio[:, : audio.shape[-1] // self.hop * self.hop]
         z = self.encoder(audio)  # (B, D, F * pack)
-        b = z.shape[0]
-        n_active = None
         use_dropout = self.training if quantizer_dropout is None else quantizer_dropout
-        if use_dropout and self.config.quantizer_dropout > 0:
-            k = self.config.n_codebooks
-            n_active = torch.full((b,), k, dtype=torch.long, device=z.device)
-            drop = torch.rand(b, device=z.device) < self.config.quantizer_dropout
-            n_active[drop] = torch.randint(1, k + 1, (int(drop.sum()),), device=z.device)
+        n_active = None
+        if use_dropout:
+            n_active = dropout_counts(z, self.config.n_codebooks, self.config.quantizer_dropout, 1)
         zq, codes, commit = self.quantizer(z, n_active)
         return CodecOutput(self.decoder(zq), self._pack(codes), commit, z)

@@ -180,20 +180,21 @@ def load_dataset(
     return AudioData(root, sample_rate, train, heldout, skipped)
 
 
-def _crop(clip: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
-    """A random ``length``-sample crop of ``clip``; a short clip lands at a random position."""
+def _crop(clip: np.ndarray, length: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """A random ``length``-sample crop of ``clip`` and the clip sample at its first sample
+    (negative: a short clip lands at a random position, that many samples into the crop)."""
     crop = np.zeros(length, dtype=np.float32)
     if len(clip) >= length:
         start = int(rng.integers(0, len(clip) - length + 1))
         crop[:] = clip[start : start + length]
-    else:
-        start = int(rng.integers(0, length - len(clip) + 1))
-        crop[start : start + len(clip)] = clip
-    return crop
+        return crop, start
+    pos = int(rng.integers(0, length - len(clip) + 1))
+    crop[pos : pos + len(clip)] = clip
+    return crop, -pos
 
 
-def _pick(clips: Sequence[Clip], p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    return clips[int(rng.choice(len(clips), p=p))].audio
+def _pick(clips: Sequence[Clip], p: np.ndarray, rng: np.random.Generator) -> int:
+    return int(rng.choice(len(clips), p=p))
 
 
 def random_crops(
@@ -205,6 +206,7 @@ def random_crops(
     avoid_silence: int = 4,
     pitch_semitones: float = 0.0,
     mix: float = 0.0,
+    origins: list[tuple[int, int]] | None = None,
 ) -> np.ndarray:
     """A (batch, length) float32 batch of random crops with a random gain (no clipping).
 
@@ -214,11 +216,16 @@ def random_crops(
     slower (tape style, uniform in +-that many semitones, resampled with soxr), and with
     probability ``mix`` a second random crop is added at -12..0 dB (a codec must also
     reproduce sounds together it only heard apart).
+
+    ``origins``, a list, receives each crop's (clip index, clip sample at the crop's first
+    sample) (only without augmentation: with it a crop is no longer one stretch of a clip).
     """
     if not 0.0 <= pitch_semitones <= 12.0:
         raise ValueError(f"pitch shift {pitch_semitones} semitones: expected 0 to 12")
     if not 0.0 <= mix <= 1.0:
         raise ValueError(f"mix probability {mix}: expected 0 to 1")
+    if origins is not None and (pitch_semitones > 0 or mix > 0):
+        raise ValueError("crop origins exist only without pitch shift and mixing")
     lengths = np.array([len(c.audio) for c in clips], dtype=np.float64)
     p = lengths / lengths.sum()
     out = np.zeros((batch, length), dtype=np.float32)
@@ -228,12 +235,17 @@ def random_crops(
             ratio = float(2.0 ** (rng.uniform(-pitch_semitones, pitch_semitones) / 12.0))
         need = int(math.ceil(length * ratio)) + 16 if ratio != 1.0 else length
         crop = np.zeros(need, dtype=np.float32)
+        origin = (0, 0)
         for _ in range(avoid_silence + 1):
-            crop = _crop(_pick(clips, p, rng), need, rng)
+            c = _pick(clips, p, rng)
+            crop, start = _crop(clips[c].audio, need, rng)
+            origin = (c, start)
             if np.sqrt(np.mean(crop**2)) > SILENCE_RMS:
                 break
+        if origins is not None:
+            origins.append(origin)
         if mix > 0 and rng.random() < mix:
-            other = _crop(_pick(clips, p, rng), need, rng)
+            other, _ = _crop(clips[_pick(clips, p, rng)].audio, need, rng)
             crop += other * np.float32(10.0 ** (rng.uniform(-12.0, 0.0) / 20.0))
         if ratio != 1.0:
             # `need` samples played back `ratio` times faster: about `length` samples

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from .codec import Codec, CodecConfig
-from .data import SILENCE_RMS, AudioData, Clip, crop_to_frames, random_crops
+from .data import AudioData, Clip, crop_to_frames, random_crops
 from .metrics import limit_silence
 from .pitch import PitchTrack, track
 from .pitched import PitchedCodec
@@ -76,38 +76,19 @@ def pitched_codec_batch(
     length: int,
     rng: np.random.Generator,
     device: torch.device,
-    gain_db: tuple[float, float] = (-12.0, 3.0),
-    avoid_silence: int = 4,
 ) -> tuple[Tensor, Tensor]:
-    """Random crops (B, length) of the training clips with a random gain, as
-    :func:`codec_batch` without augmentation, and their pitch codes (B, length // hop)."""
-    hop = codec.hop
-    n = length // hop
-    lengths = np.array([len(c.audio) for c in data.train], dtype=np.float64)
-    p = lengths / lengths.sum()
-    audio = np.zeros((batch_size, length), dtype=np.float32)
-    codes = np.zeros((batch_size, n), dtype=np.int64)
-    for b in range(batch_size):
-        for _ in range(avoid_silence + 1):
-            i = int(rng.choice(len(data.train), p=p))
-            clip = data.train[i].audio
-            crop = np.zeros(length, dtype=np.float32)
-            if len(clip) >= length:  # start on a frame of the clip's own track
-                start = int(rng.integers(0, len(clip) - length + 1))
-                crop[:] = clip[start : start + length]
-            else:  # a short clip lands at a random position
-                pos = int(rng.integers(0, length - len(clip) + 1))
-                crop[pos : pos + len(clip)] = clip
-                start = -pos
-            if np.sqrt(np.mean(crop**2)) > SILENCE_RMS:
-                break
-        peak = float(np.max(np.abs(crop))) if crop.size else 0.0
-        g = 10.0 ** (rng.uniform(*gain_db) / 20.0)
-        if peak * g > 0.99:
-            g = 0.99 / peak
-        audio[b] = crop * np.float32(g)
-        codes[b] = clip_pitch_codes(codec, tracks[i], start, n, len(clip))
-    return torch.from_numpy(audio).to(device), torch.from_numpy(codes).to(device)
+    """Random crops (B, length) of the training clips, as :func:`codec_batch` without
+    augmentation, and their pitch codes (B, length // hop) read from the clips' tracks."""
+    origins: list[tuple[int, int]] = []
+    crops = random_crops(data.train, batch_size, length, rng, origins=origins)
+    n = length // codec.hop
+    codes = np.stack(
+        [
+            clip_pitch_codes(codec, tracks[i], start, n, len(data.train[i].audio))
+            for i, start in origins
+        ]
+    )
+    return torch.from_numpy(crops).to(device), torch.from_numpy(codes).to(device)
 
 
 def prior_variants(cfg: CodecConfig) -> tuple[tuple[float, int], ...]:

@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .codec import Codec, CodecConfig, CodecOutput, Encoder, ResidualVQ
+from .codec import Codec, CodecConfig, CodecOutput, Encoder, ResidualVQ, dropout_counts
 from .harmonic import OscState, harmonic_bank
 from .pitch import PitchGrid, frame_f0
 
@@ -132,17 +132,18 @@ class StreamingDecoder(nn.Module):
 
     def initial_state(self, batch: int, device: torch.device | None = None) -> DecoderState:
         c = self.c
-        z = dict(device=device, dtype=torch.float32)
-        caches = [torch.zeros(batch, c.latent_dim + 1, self.in_kernel - 1, **z)]  # type: ignore[arg-type]
-        caches += [torch.zeros(batch, c.dec_dim, c.dec_kernel - 1, **z) for _ in self.blocks]  # type: ignore[arg-type]
+        caches = [torch.zeros(batch, c.latent_dim + 1, self.in_kernel - 1, device=device)]
+        caches += [
+            torch.zeros(batch, c.dec_dim, c.dec_kernel - 1, device=device) for _ in self.blocks
+        ]
         osc = OscState.initial(batch, self.n_harmonics)
         if device is not None:
             osc = OscState(osc.phase.to(device), osc.f0.to(device), osc.amps.to(device))
         return DecoderState(
             caches,
             osc,
-            torch.zeros(batch, c.hop, **z),  # type: ignore[arg-type]
-            torch.zeros(batch, self.n_fft - self.hop_s, **z),  # type: ignore[arg-type]
+            torch.zeros(batch, c.hop, device=device),
+            torch.zeros(batch, self.n_fft - self.hop_s, device=device),
         )
 
     @staticmethod
@@ -285,17 +286,24 @@ class PitchedCodec(nn.Module):
         if codes.dim() == 2:
             codes = codes[None]
         codes = codes.long()
-        emb = self.pitch_embed(codes[:, 0]).transpose(1, 2)  # (B, D, F)
-        if codes.shape[1] > 1:
-            emb = emb + self.quantizer.lookup(codes[:, 1:])
-        return torch.cat([emb, self._f0(codes[:, 0]).unsqueeze(1)], dim=1)
+        if codes.shape[1] == 1:  # the pitch alone
+            rest = self.pitch_embed.weight.new_zeros(
+                codes.shape[0], self.config.latent_dim, codes.shape[2]
+            )
+        else:
+            rest = self.quantizer.lookup(codes[:, 1:])  # (B, D, F)
+        return self._with_pitch(rest, codes[:, 0])
 
     def unquantised_embeddings(self, audio: Tensor) -> Tensor:
         """Audio (B, T) → what the decoder would get without the residual codebooks' rounding:
         (B, D + 1, T // hop), the encoder's latent plus the pitch code's vector, then f0."""
         audio = audio[:, : audio.shape[-1] // self.hop * self.hop]
-        pc = self.pitch_codes(audio)
-        emb = self.encoder(audio) + self.pitch_embed(pc).transpose(1, 2)
+        return self._with_pitch(self.encoder(audio), self.pitch_codes(audio))
+
+    def _with_pitch(self, emb: Tensor, pc: Tensor) -> Tensor:
+        """The decoder's input: residual embeddings (B, D, F) plus the pitch codes' (B, F)
+        vectors, then their f0 in Hz as a last channel → (B, D + 1, F)."""
+        emb = emb + self.pitch_embed(pc).transpose(1, 2)
         return torch.cat([emb, self._f0(pc).unsqueeze(1)], dim=1)
 
     def _f0(self, pc: Tensor) -> Tensor:  # (B, F) codes → (B, F) Hz
@@ -323,17 +331,12 @@ class PitchedCodec(nn.Module):
         audio = audio[:, : audio.shape[-1] // self.hop * self.hop]
         pc = self.pitch_codes(audio) if pitch is None else pitch
         z = self.encoder(audio)  # (B, D, F)
-        b = z.shape[0]
-        n_active = None
-        k = self.n_codebooks - 1
         use_dropout = self.training if quantizer_dropout is None else quantizer_dropout
-        if use_dropout and self.config.quantizer_dropout > 0:
-            n_active = torch.full((b,), k, dtype=torch.long, device=z.device)
-            drop = torch.rand(b, device=z.device) < self.config.quantizer_dropout
-            n_active[drop] = torch.randint(0, k + 1, (int(drop.sum()),), device=z.device)
+        n_active = None
+        if use_dropout:  # the pitch alone (0 residual codebooks) must decode too
+            n_active = dropout_counts(z, self.n_codebooks - 1, self.config.quantizer_dropout, 0)
         zq, codes, commit = self.quantizer(z, n_active)
-        emb = zq + self.pitch_embed(pc).transpose(1, 2)
-        emb = torch.cat([emb, self._f0(pc).unsqueeze(1)], dim=1)
+        emb = self._with_pitch(zq, pc)
         return CodecOutput(self.decoder(emb), torch.cat([pc.unsqueeze(1), codes], 1), commit, z)
 
 

@@ -154,3 +154,25 @@ def test_random_crops_mix_adds_a_second_sound() -> None:
     assert float(np.abs(mixed).max()) <= 0.99 + 1e-6
     alone = random_crops([a, b], 40, 8192, rng, mix=0.0)
     assert not any(both(c) for c in alone)
+
+
+def test_random_crops_report_where_each_crop_came_from() -> None:
+    from distill_live.model.data import Clip, random_crops
+
+    rng = np.random.default_rng(3)
+    clips = [
+        Clip("long.wav", np.linspace(0.1, 0.9, 5000, dtype=np.float32)),
+        Clip("short.wav", np.full(300, 0.5, dtype=np.float32)),
+    ]
+    origins: list[tuple[int, int]] = []
+    crops = random_crops(clips, 16, 1000, rng, origins=origins)
+    assert len(origins) == 16 and {i for i, _ in origins} == {0, 1}
+    for crop, (i, start) in zip(crops, origins, strict=True):
+        clip = clips[i].audio
+        lo, hi = max(start, 0), min(start + 1000, len(clip))
+        piece = crop[lo - start : hi - start]
+        gain = piece[0] / clip[lo]  # one random gain per crop
+        assert np.allclose(piece, clip[lo:hi] * gain, rtol=1e-5)
+        assert not np.any(np.delete(crop, np.arange(lo - start, hi - start)))  # zeros elsewhere
+    with pytest.raises(ValueError, match="only without pitch shift and mixing"):
+        random_crops(clips, 2, 1000, rng, mix=0.5, origins=[])
