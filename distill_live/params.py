@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from .errors import ControlError
+from .scales import SCALE_CHOICES, parse_scale
 
 __all__ = [
     "OSC_PREFIX",
     "SOURCES",
+    "Value",
     "Param",
     "PARAMS",
     "ParamValues",
     "get_param",
     "coerce",
+    "coerce_note",
     "markdown_table",
 ]
 
@@ -36,16 +39,24 @@ SOURCES = ("osc", "midi", "cli", "api", "automation")
 
 Curve = Literal["linear", "exp"]
 
+#: A parameter's value: a number, or one of a choice parameter's names.
+Value = int | float | str
+
 
 @dataclass(frozen=True)
 class Param:
-    """A live parameter: what it is called, what it takes, and how it maps to controllers."""
+    """A live parameter: what it is called, what it takes, and how it maps to controllers.
+
+    A number (``type`` int or float, clamped to ``minimum..maximum``) or a choice (``type``
+    str: one of ``choices``; its range is the index ``0..len(choices) - 1``, which is what a
+    MIDI knob or a menu index steps through).
+    """
 
     name: str
-    type: type  # int or float
+    type: type  # int, float, or str for a choice
     minimum: float
     maximum: float
-    default: float
+    default: float | str
     unit: str
     description: str
     #: CC number (0-31, so CC n+32 can carry the 14-bit LSB) in the default MIDI mapping,
@@ -54,6 +65,15 @@ class Param:
     #: How a 0..1 controller position maps onto the range: linear, or exponential (equal
     #: ratios per equal knob travel; needs minimum > 0 or maps position 0 to minimum).
     curve: Curve = "linear"
+    #: A choice parameter's values, in knob order (``type`` is str).
+    choices: tuple[str, ...] = ()
+    #: Turns a user's spelling into one of ``choices`` (raises ValueError); default: the
+    #: choice whatever its case.
+    parse: Callable[[str], str] | None = None
+
+    @property
+    def is_choice(self) -> bool:
+        return self.type is str
 
     @property
     def osc_address(self) -> str:
@@ -61,7 +81,7 @@ class Param:
 
     @property
     def osc_typetag(self) -> str:
-        return "i" if self.type is int else "f"
+        return "s" if self.is_choice else "i" if self.type is int else "f"
 
     @property
     def cli_flag(self) -> str:
@@ -69,16 +89,42 @@ class Param:
 
     @property
     def range_text(self) -> str:
+        if self.is_choice:
+            if len(self.choices) > 4:
+                c = self.choices
+                return f"{c[0]}, {c[1]}, ..., {c[-1]} ({len(c)} choices)"
+            return ", ".join(self.choices)
         return f"{_fmt(self.minimum)}..{_fmt(self.maximum)}"
 
-    def coerce(self, value: object) -> tuple[int | float, bool]:
+    def _choice(self, value: object) -> str:
+        if isinstance(value, str):
+            try:
+                name = self.parse(value) if self.parse is not None else value.strip().lower()
+            except ValueError as exc:
+                raise ControlError(f"{self.name}: {exc}") from None
+            if name in self.choices:
+                return name
+        elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            if 0 <= int(value) < len(self.choices):  # a menu index (Max umenu, Pd, TD)
+                return self.choices[int(value)]
+        elif isinstance(value, numbers.Real) and float(value).is_integer():
+            return self._choice(int(float(value)))
+        raise ControlError(
+            f"{self.name} must be one of {self.range_text} (or its index 0.."
+            f"{len(self.choices) - 1}), got {value!r}"
+        )
+
+    def coerce(self, value: object) -> tuple[Value, bool]:
         """Return ``(value, clamped)``: ``value`` converted to this parameter's type and
         clamped to its range; ``clamped`` tells whether clamping changed it.
 
         Ints are accepted where floats are expected and floats (rounded) where ints are
         (Max and TouchDesigner send either). Raises :class:`ControlError` for anything
-        that is not a finite real number.
+        that is not a finite real number. A choice takes one of its names (in any spelling
+        ``parse`` understands) or an index, and is never clamped.
         """
+        if self.is_choice:
+            return self._choice(value), False
         if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy scalars too
             raise ControlError(
                 f"{self.name} must be a number in {self.range_text} {self.unit}".rstrip()
@@ -93,9 +139,11 @@ class Param:
         out: int | float = int(round(clamped_x)) if self.type is int else clamped_x
         return out, clamped_x != x
 
-    def from_unit(self, position: float) -> int | float:
+    def from_unit(self, position: float) -> Value:
         """Map a controller position in 0..1 onto the range, following :attr:`curve`."""
         p = min(max(float(position), 0.0), 1.0)
+        if self.is_choice:
+            return self.choices[int(round(p * (len(self.choices) - 1)))]
         if self.curve == "exp":
             lo = self.minimum if self.minimum > 0 else 1.0
             x = self.minimum if p == 0.0 and self.minimum <= 0 else lo * (self.maximum / lo) ** p
@@ -103,8 +151,12 @@ class Param:
             x = self.minimum + p * (self.maximum - self.minimum)
         return self.coerce(x)[0]
 
-    def to_unit(self, value: float) -> float:
+    def to_unit(self, value: Value) -> float:
         """Inverse of :meth:`from_unit`: the controller position (0..1) of a value."""
+        if self.is_choice:
+            i = self.choices.index(self._choice(value))
+            return i / max(1, len(self.choices) - 1)
+        assert not isinstance(value, str)
         v = min(max(float(value), self.minimum), self.maximum)
         if self.curve == "exp":
             lo = self.minimum if self.minimum > 0 else 1.0
@@ -180,6 +232,76 @@ _TABLE = (
         "Stereo width in mid-side mode (0 = mono, 1 = as generated, 2 = widest).",
         midi_cc=24,
     ),
+    Param(
+        "transpose",
+        int,
+        -24,
+        24,
+        0,
+        "semitones",
+        "Shifts every pitch the model plays, held notes included.",
+    ),
+    Param(
+        "scale",
+        str,
+        0,
+        len(SCALE_CHOICES) - 1,
+        "off",
+        "",
+        "Generated pitches snap to this scale: off, or a root and a mode such as "
+        "'C minor pentatonic' (modes: chromatic, major, minor, harmonic minor, dorian, "
+        "mixolydian, pentatonic, minor pentatonic, blues, whole tone).",
+        choices=SCALE_CHOICES,
+        parse=parse_scale,
+    ),
+    Param(
+        "keys",
+        str,
+        0,
+        1,
+        "free",
+        "",
+        "With no key held: free (the model plays what it likes) or gate (silence, as a synth).",
+        choices=("free", "gate"),
+    ),
+    Param(
+        "glide",
+        float,
+        0.0,
+        2000.0,
+        0.0,
+        "ms",
+        "Time the pitch takes to slide from one held note to the next (0 = jump).",
+        midi_cc=25,
+        curve="exp",
+    ),
+    Param(
+        "bend_range",
+        float,
+        0.0,
+        24.0,
+        2.0,
+        "semitones",
+        "How far the pitch bend moves the pitch at full bend.",
+    ),
+    Param(
+        "bend",
+        float,
+        -1.0,
+        1.0,
+        0.0,
+        "",
+        "Pitch bend (the MIDI pitch wheel): -1..1 moves every pitch by up to bend_range.",
+    ),
+    Param(
+        "sustain",
+        int,
+        0,
+        1,
+        0,
+        "",
+        "Sustain pedal (MIDI CC 64): while 1, released keys keep sounding.",
+    ),
 )
 
 #: Every live parameter, by name, in a stable order.
@@ -196,12 +318,29 @@ def get_param(name: str) -> Param:
         ) from None
 
 
-def coerce(name: str, value: object) -> tuple[int | float, bool]:
+def coerce(name: str, value: object) -> tuple[Value, bool]:
     """Shorthand for ``get_param(name).coerce(value)``."""
     return get_param(name).coerce(value)
 
 
-class ParamValues(Mapping[str, int | float]):
+def coerce_note(note: object, velocity: object = 100) -> tuple[int, int]:
+    """A MIDI note and velocity, each a whole number in 0..127 (velocity 0 is a note-off);
+    :class:`ControlError` naming the value and the range otherwise. Floats that are whole
+    numbers are accepted (Max and TouchDesigner send either)."""
+    out = []
+    for what, x in (("note", note), ("velocity", velocity)):
+        ok = isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(float(x))
+        if not ok or not float(x).is_integer() or not 0 <= float(x) <= 127:  # type: ignore[arg-type]
+            raise ControlError(
+                f"{what} must be a whole number in 0..127"
+                + (" (0 = note-off)" if what == "velocity" else "")
+                + f", got {x!r}"
+            )
+        out.append(int(float(x)))  # type: ignore[arg-type]
+    return out[0], out[1]
+
+
+class ParamValues(Mapping[str, Value]):
     """An immutable set of values, one per parameter; missing names take their defaults.
 
     >>> v = ParamValues(temperature=0.8)
@@ -215,14 +354,14 @@ class ParamValues(Mapping[str, int | float]):
 
     def __init__(self, values: Mapping[str, object] | None = None, **kw: object) -> None:
         merged: dict[str, object] = {**(values or {}), **kw}
-        out: dict[str, int | float] = {}
+        out: dict[str, Value] = {}
         for p in _TABLE:
             out[p.name] = p.coerce(merged.pop(p.name))[0] if p.name in merged else p.type(p.default)
         if merged:
             get_param(next(iter(merged)))  # raises with the list of known names
         self._values = out
 
-    def __getitem__(self, name: str) -> int | float:
+    def __getitem__(self, name: str) -> Value:
         try:
             return self._values[name]
         except KeyError:
@@ -251,7 +390,7 @@ class ParamValues(Mapping[str, int | float]):
         """A copy with some values changed (coerced and clamped)."""
         return ParamValues(self._values, **changes)
 
-    def as_dict(self) -> dict[str, int | float]:
+    def as_dict(self) -> dict[str, Value]:
         return dict(self._values)
 
 
@@ -263,8 +402,10 @@ def markdown_table() -> str:
     ]
     for p in _TABLE:
         cc = "—" if p.midi_cc is None else f"{p.midi_cc} (+{p.midi_cc + 32} LSB)"
+        kind = "choice" if p.is_choice else p.type.__name__
+        default = p.default if isinstance(p.default, str) else _fmt(p.default)
         rows.append(
-            f"| `{p.name}` | {p.type.__name__} | {p.range_text} | {_fmt(p.default)} | "
+            f"| `{p.name}` | {kind} | {p.range_text} | {default} | "
             f"{p.unit or '—'} | `{p.osc_address} {p.osc_typetag}` | `{p.cli_flag}` | {cc} | "
             f"{p.description} |"
         )

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..errors import ControlError, DeviceError, RecordingError
 from ..model.runtime import resolve_model, setup_torch
-from ..params import SOURCES, ParamValues, get_param
+from ..params import SOURCES, ParamValues, Value, coerce_note, get_param
 from ..record.defaults import RecordDefaults
 from ..record.recorder import Recorder
 from ..record.sidecar import session_metadata
@@ -109,7 +109,9 @@ class Engine:
         self.lookahead_ms = float(lookahead_ms)
         # code frames per generated chunk (the control granularity; ~43 ms by default)
         self.chunk_frames = (
-            chunk_frames_for(self.model.hop) if chunk_frames is None else int(chunk_frames)
+            chunk_frames_for(self.model.hop, hasattr(self.model.codec, "decode_step"))
+            if chunk_frames is None
+            else int(chunk_frames)
         )
         self.safety_ms = safety_ms
         self.generator_nice = generator_nice
@@ -222,7 +224,7 @@ class Engine:
         self.stop()
 
     # ------------------------------------------------------------------ control
-    def set(self, name: str, value: object, source: str = "api") -> int | float:
+    def set(self, name: str, value: object, source: str = "api") -> Value:
         """Request ``name = value`` (coerced and clamped to the parameter's range). Returns
         the value that will be applied, at the next chunk boundary the stream can reach."""
         p = get_param(name)
@@ -237,7 +239,27 @@ class Engine:
         self._wake.set()
         return v
 
-    def get(self, name: str) -> int | float:
+    def note(self, note: object, velocity: object = 100, source: str = "api") -> tuple[int, int]:
+        """Press (velocity 1..127) or release (velocity 0) a key: MIDI note 0..127. The
+        model plays the sounding note (last-note priority, see
+        :mod:`distill_live.engine.keyboard`) from the next chunk boundary the stream can
+        reach. Thread-safe and cheap like :meth:`set`; returns the (note, velocity) queued.
+        A model without a pitch codebook takes only the velocity and the gate."""
+        n, v = coerce_note(note, velocity)
+        if source not in SOURCES:
+            raise ControlError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+        self._queue.put(Change("note", n, source, time.monotonic_ns(), velocity=v))
+        self._wake.set()
+        return n, v
+
+    def all_notes_off(self, source: str = "api") -> None:
+        """Release every key (and what the sustain pedal holds; the pedal stays as it is)."""
+        if source not in SOURCES:
+            raise ControlError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+        self._queue.put(Change("notes_off", 0, source, time.monotonic_ns()))
+        self._wake.set()
+
+    def get(self, name: str) -> Value:
         get_param(name)
         return self._params[name]
 

@@ -44,18 +44,33 @@ import numpy as np
 import torch
 
 from ..model.sampling import SamplingParams, sample_code_sequence
+from ..model.steering import has_pitch, pitch_mask, shifted_embeddings
+from .keyboard import Steer
 
-__all__ = ["Generator", "SeededSampling", "DEFAULT_CHUNK_SAMPLES", "chunk_frames_for"]
+__all__ = [
+    "Generator",
+    "SeededSampling",
+    "DEFAULT_CHUNK_SAMPLES",
+    "STREAMING_CHUNK_SAMPLES",
+    "chunk_frames_for",
+]
 
-#: Audio samples decoded per chunk by default (about 43 ms at 48 kHz). Each chunk's window
-#: carries the decoder's context on both sides, so chunks of a few milliseconds would spend
-#: most of the decoding on context; much longer ones make control changes slower to hear.
+#: Audio samples decoded per chunk by default for a windowed codec (about 43 ms at 48 kHz).
+#: Each chunk's window carries the decoder's context on both sides, so chunks of a few
+#: milliseconds would spend most of the decoding on context; much longer ones make control
+#: changes slower to hear.
 DEFAULT_CHUNK_SAMPLES = 2048
+#: The same for a streaming codec, which decodes each frame once whatever the chunk: the
+#: smallest chunk (one frame, about 21 ms at hop 1024) makes a key or a knob land soonest,
+#: since a change takes effect at a chunk boundary.
+STREAMING_CHUNK_SAMPLES = 1024
 
 
-def chunk_frames_for(hop: int) -> int:
-    """Code frames per chunk for a codec with this hop: about :data:`DEFAULT_CHUNK_SAMPLES`."""
-    return max(1, round(DEFAULT_CHUNK_SAMPLES / int(hop)))
+def chunk_frames_for(hop: int, streaming: bool = False) -> int:
+    """Code frames per chunk for a codec with this hop: about :data:`DEFAULT_CHUNK_SAMPLES`
+    (:data:`STREAMING_CHUNK_SAMPLES` for a streaming codec)."""
+    target = STREAMING_CHUNK_SAMPLES if streaming else DEFAULT_CHUNK_SAMPLES
+    return max(1, round(target / int(hop)))
 
 
 @dataclass(frozen=True)
@@ -90,11 +105,20 @@ class Generator:
         self.hop = int(model.hop)
         self.sample_rate = int(model.sample_rate)
         self.n_streams = n_streams
-        self.chunk = chunk_frames_for(self.hop) if chunk_frames is None else int(chunk_frames)
-        if self.chunk < 1:
-            raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
         # a causal codec streams: each frame decoded once, its state carried (see above)
         self.streaming = hasattr(self.codec, "decode_step")
+        self.chunk = (
+            chunk_frames_for(self.hop, self.streaming)
+            if chunk_frames is None
+            else int(chunk_frames)
+        )
+        if self.chunk < 1:
+            raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
+        # the keyboard's plan (pitch codes allowed, pitch offset, gain) and the gain reached
+        self.pitched = has_pitch(self.codec)
+        self.steer = Steer()
+        self._mask: torch.Tensor | None = None
+        self.gain = 1.0
         self.context = (
             0
             if self.streaming
@@ -163,6 +187,7 @@ class Generator:
             self.chunk,
             sampling=self.sampling,
             generator=self.rngs[0] if self.n_streams == 1 else self.rngs,
+            pitch_mask=self._mask,
         )  # (S, K, C)
         self.codes = torch.cat([self.codes, codes], dim=-1)
 
@@ -177,6 +202,7 @@ class Generator:
             None if self.tail is None else self.tail.copy(),
             self._fast_next,
             self.decoder_state,
+            self.gain,
         )
         right = self.fast_context if self._fast_next else x
         self._fast_next = False
@@ -198,20 +224,40 @@ class Generator:
         self.tail = audio[:, off + c * h : off + c * h + f].copy() if f else None
         self.emitted = e + c
         self._trim_codes()
-        return out
+        return self._apply_gain(out)
 
     def _next_chunk_streamed(self) -> np.ndarray:
         e, c = self.emitted, self.chunk
-        self._emit_snaps[e] = (None, False, self.decoder_state.clone())
+        self._emit_snaps[e] = (None, False, self.decoder_state.clone(), self.gain)
         self._fast_next = False
         while self.sampled < e + c:
             self._sample_chunk()
         window = self.codes[:, :, e - self.codes_start : e + c - self.codes_start]  # (S, K, C)
-        emb = self.codec.codes_to_embeddings(window)
+        if self.pitched and self.steer.shifts_pitch:
+            offsets = self.steer.offsets(np.arange(e, e + c))  # (C,) semitones
+            emb = shifted_embeddings(self.codec, window, offsets)
+        else:
+            emb = self.codec.codes_to_embeddings(window)
         audio, self.decoder_state = self.codec.decode_step(emb, self.decoder_state)
         self.emitted = e + c
         self._trim_codes()
-        return audio.numpy().astype(np.float32, copy=True)  # (S, C * hop)
+        return self._apply_gain(audio.numpy().astype(np.float32, copy=True))  # (S, C * hop)
+
+    def _apply_gain(self, out: np.ndarray) -> np.ndarray:
+        """The keyboard's gain (velocity, gate): a new gain is reached by a linear ramp over
+        the chunk's first frame, so a key's attack and release are click-free."""
+        g0, g1 = self.gain, self.steer.gain
+        if g0 == g1 == 1.0:
+            return out
+        if g0 == g1:
+            out *= np.float32(g1)
+            return out
+        n = min(self.hop, out.shape[1])
+        ramp = np.full(out.shape[1], g1, dtype=np.float32)
+        ramp[:n] = g0 + (g1 - g0) * np.arange(1, n + 1, dtype=np.float64) / n
+        out *= ramp
+        self.gain = g1
+        return out
 
     def _trim_codes(self) -> None:
         # codes older than the left context of the oldest window we may decode again go
@@ -235,7 +281,7 @@ class Generator:
             return
         if frame not in self._emit_snaps:
             raise ValueError(f"no emission snapshot at frame {frame}")
-        tail, self._fast_next, self.decoder_state = self._emit_snaps[frame]
+        tail, self._fast_next, self.decoder_state, self.gain = self._emit_snaps[frame]
         if self.streaming:  # the snapshot stays valid for another rollback to the same frame
             self.decoder_state = self.decoder_state.clone()
         self.tail = None if tail is None else tail.copy()
@@ -274,6 +320,17 @@ class Generator:
             self._reseed()
         if self.sampled in self._code_snaps:
             self._snapshot_codes()
+
+    def set_steer(self, steer: Steer) -> None:
+        """The keyboard's plan for frames from now on. Call right after a rollback to the
+        boundary it starts at: :meth:`rollback_codes` when it allows other pitch codes than
+        the plan before (the codes must be drawn again), :meth:`rollback_emission` when only
+        the pitch offset or the gain changed."""
+        if steer.allowed != self.steer.allowed:
+            self._mask = pitch_mask(int(self.prior.config.codebook_size), steer.allowed)
+        self.steer = steer
+        if self.emitted == 0:  # nothing played yet: start at the plan's gain, not a fade
+            self.gain = steer.gain
 
     def prune(self, before_frame: int) -> None:
         """Forget snapshots of boundaries before ``before_frame`` (already played)."""

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import ControlError
 from ..model.runtime import resolve_model, setup_torch
-from ..params import ParamValues, get_param
+from ..params import ParamValues, Value, coerce_note, get_param
 from .defaults import DEFAULT_LOOKAHEAD_MS
 from .generator import chunk_frames_for
 from .stream import AppliedChange, Change, FrameQueue, Stream
@@ -36,27 +36,53 @@ RENDER_RATES = (44100, 48000, 96000)
 
 @dataclass(frozen=True)
 class AutomationEvent:
+    """A parameter change at ``time_s``, or a key: ``param`` "note" with ``value`` the MIDI
+    note and ``velocity`` (0 releases it), or "notes_off"."""
+
     time_s: float
     param: str
-    value: int | float
+    value: Value
+    velocity: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"time_s": self.time_s, "param": self.param, "value": self.value}
+        if self.velocity is not None:
+            d["velocity"] = self.velocity
+        return d
+
+
+_FORM = "{time_s, param, value} (a note adds velocity)"
 
 
 def parse_automation(items: Iterable[Any], where: str = "automation") -> list[AutomationEvent]:
-    """Validate a list of ``{time_s, param, value}`` (values clamped like live control)."""
+    """Validate a list of ``{time_s, param, value}`` (values clamped like live control) and
+    ``{time_s, param: "note", value: NOTE, velocity: 0..127}`` keys."""
     out = []
     if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
-        raise ControlError(f"{where} must be a JSON list of {{time_s, param, value}} objects")
+        raise ControlError(f"{where} must be a JSON list of {_FORM} objects")
     for i, item in enumerate(items):
         if isinstance(item, AutomationEvent):
-            item = {"time_s": item.time_s, "param": item.param, "value": item.value}
-        if not isinstance(item, Mapping) or set(item) != {"time_s", "param", "value"}:
-            raise ControlError(
-                f"{where}[{i}] must be an object with exactly time_s, param and value, got {item!r}"
-            )
+            item = item.as_dict()
+        keys = {"time_s", "param", "value"}
+        if isinstance(item, Mapping) and item.get("param") == "note":
+            keys.add("velocity")
+        if not isinstance(item, Mapping) or set(item) != keys:
+            raise ControlError(f"{where}[{i}] must be an object with exactly {_FORM}, got {item!r}")
         t = item["time_s"]
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t < 1e7:
             raise ControlError(f"{where}[{i}].time_s must be a number of seconds >= 0, got {t!r}")
-        p = get_param(str(item["param"]))
+        name = str(item["param"])
+        if name == "note":
+            try:
+                note, velocity = coerce_note(item["value"], item["velocity"])
+            except ControlError as exc:
+                raise ControlError(f"{where}[{i}]: {exc}") from None
+            out.append(AutomationEvent(float(t), name, note, velocity))
+            continue
+        if name == "notes_off":
+            out.append(AutomationEvent(float(t), name, 0))
+            continue
+        p = get_param(name)
         value, _ = p.coerce(item["value"])
         out.append(AutomationEvent(float(t), p.name, value))
     return sorted(out, key=lambda e: e.time_s)  # stable: same-time events keep their order
@@ -114,7 +140,10 @@ def drive(
         fast_context=fast_context,
     )
     events = [
-        (int(round(e.time_s * samplerate)), Change(e.param, e.value, "automation"))
+        (
+            int(round(e.time_s * samplerate)),
+            Change(e.param, e.value, "automation", velocity=e.velocity),
+        )
         for e in (automation or [])
     ]
     lookahead = max(1, int(lookahead_ms * samplerate / 1000))
@@ -200,7 +229,7 @@ def render(
         raise ValueError(f"duration must be > 0 and at most 24 h, got {duration_s} s")
     model = resolve_model(model)
     if chunk_frames is None:
-        chunk_frames = chunk_frames_for(model.hop)
+        chunk_frames = chunk_frames_for(model.hop, hasattr(model.codec, "decode_step"))
     params = params or ParamValues()
     events = parse_automation(automation or [])
     if channels is None:
@@ -220,7 +249,7 @@ def render(
             stereo=stereo,
             render={
                 "duration_s": float(duration_s),
-                "automation": [e.__dict__ for e in events],
+                "automation": [e.as_dict() for e in events],
                 "chunk_frames": chunk_frames,
             },
             **dict(metadata or {}),
@@ -240,7 +269,7 @@ def render(
             blocksize=blocksize,
             lookahead_ms=lookahead_ms,
             chunk_frames=chunk_frames,
-            on_change=lambda ch: rec.event(ch.frame, ch.param, ch.value, ch.source),
+            on_change=lambda ch: rec.event(ch.frame, ch.param, ch.value, ch.source, ch.velocity),
             progress=progress,
         )
     finally:

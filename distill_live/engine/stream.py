@@ -30,24 +30,39 @@ from typing import Any
 
 import numpy as np
 
-from ..params import ParamValues
+from ..model.steering import has_pitch
+from ..params import ParamValues, Value
 from .generator import Generator, SeededSampling
+from .keyboard import KEYBOARD_PARAMS, Keyboard, Steer, plan
 from .post import PostChain, streams_for_mode
 
-__all__ = ["Change", "AppliedChange", "Stream", "FrameQueue", "SAMPLING_PARAMS", "POST_PARAMS"]
+__all__ = [
+    "Change",
+    "AppliedChange",
+    "Stream",
+    "FrameQueue",
+    "SAMPLING_PARAMS",
+    "POST_PARAMS",
+    "NOTE_EVENTS",
+]
 
 SAMPLING_PARAMS = ("temperature", "top_k", "top_p", "seed")
 POST_PARAMS = ("gain", "width")
+#: Keyboard events that are not parameters: ``note`` (value = the MIDI note, with a
+#: velocity; 0 releases it) and ``notes_off`` (every key up, value 0).
+NOTE_EVENTS = ("note", "notes_off")
 
 
 @dataclass(frozen=True)
 class Change:
-    """A requested change (already validated/clamped), queued for the generator."""
+    """A requested change (already validated/clamped), queued for the generator: a parameter
+    or a keyboard event (:data:`NOTE_EVENTS`)."""
 
     param: str
-    value: int | float
+    value: Value
     source: str = "api"
     t_ns: int = 0  # time.monotonic_ns() when it was requested (latency measurements)
+    velocity: int | None = None  # a note's velocity (0 = released)
 
 
 @dataclass(frozen=True)
@@ -56,9 +71,10 @@ class AppliedChange:
 
     frame: int
     param: str
-    value: int | float
+    value: Value
     source: str
     t_ns: int = 0
+    velocity: int | None = None
 
 
 def _sampling(p: ParamValues) -> SeededSampling:
@@ -122,6 +138,8 @@ class Stream:
             fast_context=fast_context,
         )
         self.gen = Generator(model, _sampling(self.params), self.n_streams, **self._gen_kw)
+        self.keyboard = Keyboard()
+        self.gen.set_steer(self._plan(self.keyboard, self.params, 0, None))
         self.model_rate = int(model.sample_rate)
         self.post = PostChain(
             stereo,
@@ -135,6 +153,13 @@ class Stream:
         self._snaps: dict[int, tuple[int, Any]] = {}  # chunk frame → (out_pos, post state)
         self._floor = 0  # boundaries of later changes may not come before this output frame
         self.fade: _Fade | None = None
+
+    def _plan(
+        self, keyboard: Keyboard, params: ParamValues, start: int, previous: Steer | None
+    ) -> Steer:
+        codec = self.gen.codec
+        grid = codec.grid if has_pitch(codec) else None
+        return plan(keyboard, params, start, previous, grid, self.gen.sample_rate / self.gen.hop)
 
     # ------------------------------------------------------------------ producing
     @property
@@ -177,31 +202,48 @@ class Stream:
         reached yet (call again later). Changes to the current value are dropped, except
         ``seed``: setting it, even to the same value, restarts the random stream."""
         new = self.params
+        keyboard = self.keyboard.copy()
         effective: list[Change] = []
         for ch in changes:
-            if new[ch.param] != ch.value or ch.param == "seed":
+            if ch.param == "note":
+                keyboard.note(int(ch.value), int(ch.velocity or 0))
+                effective.append(ch)
+            elif ch.param == "notes_off":
+                keyboard.all_off()
+                effective.append(ch)
+            elif new[ch.param] != ch.value or ch.param == "seed":
                 new = new.replace(**{ch.param: ch.value})
                 effective.append(ch)
+                if ch.param == "sustain":
+                    keyboard.set_sustain(bool(ch.value))
         target = max(not_before, self._floor)
         if self.out_pos < target:
             return None
         if not effective:
             return self.out_pos, []
-        sampling_changed = any(ch.param in SAMPLING_PARAMS for ch in effective)
+        steer: Steer | None = None
+        if any(ch.param in KEYBOARD_PARAMS or ch.param in NOTE_EVENTS for ch in effective):
+            steer = self._plan(keyboard, new, self.gen.emitted, self.gen.steer)
+        # new codes are drawn after new sampling parameters, or when other pitch codes are
+        # allowed; a new pitch offset or gain only decodes the same codes again
+        resample = any(ch.param in SAMPLING_PARAMS for ch in effective) or (
+            steer is not None and steer.allowed != self.gen.steer.allowed
+        )
         frame = self.gen.emitted
         if self.fade is None:
             for f in sorted(self._snaps):
-                if self._snaps[f][0] >= target and (
-                    not sampling_changed or self.gen.can_rollback_codes(f)
-                ):
+                if self._snaps[f][0] >= target and (not resample or self.gen.can_rollback_codes(f)):
                     frame = f
                     break
-        if sampling_changed:
+        if resample:
             self.gen.rollback_codes(frame)
             reseed = any(ch.param == "seed" for ch in effective)
             self.gen.set_sampling(_sampling(new), reseed=reseed)
         else:
             self.gen.rollback_emission(frame)
+        if steer is not None:
+            self.gen.set_steer(self._plan(keyboard, new, frame, self.gen.steer))
+        self.keyboard = keyboard
         if frame in self._snaps:
             out_pos, post_state = self._snaps[frame]
             self.post.restore(post_state)
@@ -212,7 +254,14 @@ class Stream:
         self.params = new
         self._floor = self.out_pos
         applied = [
-            AppliedChange(self.out_pos, ch.param, new[ch.param], ch.source, ch.t_ns)
+            AppliedChange(
+                self.out_pos,
+                ch.param,
+                ch.value if ch.param in NOTE_EVENTS else new[ch.param],
+                ch.source,
+                ch.t_ns,
+                ch.velocity,
+            )
             for ch in effective
         ]
         return self.out_pos, applied
@@ -227,6 +276,7 @@ class Stream:
         old = self.gen
         self.model = model
         self.gen = Generator(model, _sampling(self.params), self.n_streams, **self._gen_kw)
+        self.gen.set_steer(self._plan(self.keyboard, self.params, 0, None))
         self.fade = _Fade(old, int(fade_s * self.model_rate))
         self._snaps.clear()
         self._floor = self.out_pos

@@ -90,7 +90,7 @@ class RecordingTee:
         self._committed = self._pending.final
         if rec is not None:
             for ch in self._events:
-                rec.event(ch.frame, ch.param, ch.value, ch.source)
+                rec.event(ch.frame, ch.param, ch.value, ch.source, ch.velocity)
             self._events.clear()
             rec.set_underruns(int(ring.header[H.EMPTY]) - self._underruns0)
 

@@ -203,6 +203,7 @@ def sample_code_sequence(
     *,
     sampling: SamplingParams = SamplingParams(),  # noqa: B008 - frozen, immutable
     generator: torch.Generator | Sequence[torch.Generator] | None = None,
+    pitch_mask: Tensor | None = None,
 ) -> tuple[Tensor, PriorState]:
     """Sample ``n_frames`` code frames, continuing from ``state``.
 
@@ -215,6 +216,11 @@ def sample_code_sequence(
     read once for all rows, so B streams cost little more than one).
 
     ``sampling`` holds temperature, top-k and top-p (checked when it was made).
+
+    ``pitch_mask`` (V,) bool, if given, is the set of codebook-0 codes that may be drawn (a
+    held key steers a pitched model): the others' logits are removed before temperature,
+    top-k and top-p, which then act among the allowed codes. With a depth prior the other
+    codebooks are drawn given that code.
     """
     sp = _params(sampling)
     temperature, top_k, top_p = sp.temperature, sp.top_k, sp.top_p
@@ -231,6 +237,9 @@ def sample_code_sequence(
         tokens = state.last_tokens
         for i in range(n_frames):
             logits, state = prior.step(tokens, state)  # (B, K, V)
+            if pitch_mask is not None:
+                logits = logits.clone()
+                logits[:, 0] = logits[:, 0].masked_fill(~pitch_mask, float("-inf"))
             if prior.config.depth:  # codebook j given the codes 0..j-1 just drawn
                 tokens = torch.empty((b, k), dtype=torch.long)
                 for j in range(k):

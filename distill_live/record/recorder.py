@@ -427,17 +427,26 @@ class Recorder:
             start += k
         return True
 
-    def event(self, frame: int | None, param: str, value: Any, source: str) -> None:
+    def event(
+        self,
+        frame: int | None,
+        param: str,
+        value: Any,
+        source: str,
+        velocity: int | None = None,
+    ) -> None:
         """Log a control change that took effect at output frame ``frame`` (in the caller's
-        count, see ``origin_frame``; None = the next frame to be written)."""
+        count, see ``origin_frame``; None = the next frame to be written). A key (``param``
+        "note") carries its ``velocity`` (0 = released)."""
         if source not in SOURCES:
             raise RecordingError(
                 f"event source must be one of {', '.join(SOURCES)}, got {source!r}"
             )
         rel = self.position if frame is None else max(0, int(frame) - self._origin)
-        self._events.append(
-            {"frame": rel, "param": str(param), "value": _jsonable(value), "source": source}
-        )
+        ev = {"frame": rel, "param": str(param), "value": _jsonable(value), "source": source}
+        if velocity is not None:
+            ev["velocity"] = int(velocity)
+        self._events.append(ev)
 
     def set_underruns(self, count: int) -> None:
         """Report the audio underruns that happened since the recording started."""

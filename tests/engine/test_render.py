@@ -165,7 +165,7 @@ def test_bad_automation_is_rejected_with_a_clear_message(tmp_path: Path) -> None
         parse_automation([{"time_s": 0, "param": "volume", "value": 1}])
     with pytest.raises(ControlError, match="time_s"):
         parse_automation([{"time_s": -1, "param": "gain", "value": 1}])
-    with pytest.raises(ControlError, match="exactly time_s, param and value"):
+    with pytest.raises(ControlError, match="exactly {time_s, param, value}"):
         parse_automation([{"t": 0, "param": "gain", "value": 1}])
     bad = tmp_path / "a.json"
     bad.write_text("{not json")
