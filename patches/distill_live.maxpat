@@ -45,8 +45,8 @@
           "numinlets": 1,
           "numoutlets": 0,
           "patching_rect": [
-            20,
-            560,
+            520,
+            50,
             160,
             22
           ],
@@ -384,12 +384,710 @@
       {
         "box": {
           "id": "obj-21",
-          "maxclass": "button",
+          "maxclass": "comment",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            20,
+            410.0,
+            200,
+            20
+          ],
+          "text": "transpose (-24..24 semitones)"
+        }
+      },
+      {
+        "box": {
+          "id": "obj-22",
+          "maxclass": "slider",
           "numinlets": 1,
           "numoutlets": 1,
           "patching_rect": [
             20,
-            410.0,
+            432.0,
+            200,
+            20
+          ],
+          "floatoutput": 0,
+          "min": -24,
+          "size": 49,
+          "orientation": 1,
+          "parameter_enable": 0,
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-23",
+          "maxclass": "newobj",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            260,
+            432.0,
+            200,
+            22
+          ],
+          "text": "prepend /distill/transpose",
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-24",
+          "maxclass": "comment",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            20,
+            470.0,
+            200,
+            20
+          ],
+          "text": "scale (off, C chromatic, ..., B whole tone (121 choices) )"
+        }
+      },
+      {
+        "box": {
+          "id": "obj-25",
+          "maxclass": "umenu",
+          "numinlets": 1,
+          "numoutlets": 3,
+          "patching_rect": [
+            20,
+            492.0,
+            200,
+            22
+          ],
+          "items": [
+            "off",
+            ",",
+            "C chromatic",
+            ",",
+            "C major",
+            ",",
+            "C minor",
+            ",",
+            "C harmonic minor",
+            ",",
+            "C dorian",
+            ",",
+            "C mixolydian",
+            ",",
+            "C pentatonic",
+            ",",
+            "C minor pentatonic",
+            ",",
+            "C blues",
+            ",",
+            "C whole tone",
+            ",",
+            "C# chromatic",
+            ",",
+            "C# major",
+            ",",
+            "C# minor",
+            ",",
+            "C# harmonic minor",
+            ",",
+            "C# dorian",
+            ",",
+            "C# mixolydian",
+            ",",
+            "C# pentatonic",
+            ",",
+            "C# minor pentatonic",
+            ",",
+            "C# blues",
+            ",",
+            "C# whole tone",
+            ",",
+            "D chromatic",
+            ",",
+            "D major",
+            ",",
+            "D minor",
+            ",",
+            "D harmonic minor",
+            ",",
+            "D dorian",
+            ",",
+            "D mixolydian",
+            ",",
+            "D pentatonic",
+            ",",
+            "D minor pentatonic",
+            ",",
+            "D blues",
+            ",",
+            "D whole tone",
+            ",",
+            "D# chromatic",
+            ",",
+            "D# major",
+            ",",
+            "D# minor",
+            ",",
+            "D# harmonic minor",
+            ",",
+            "D# dorian",
+            ",",
+            "D# mixolydian",
+            ",",
+            "D# pentatonic",
+            ",",
+            "D# minor pentatonic",
+            ",",
+            "D# blues",
+            ",",
+            "D# whole tone",
+            ",",
+            "E chromatic",
+            ",",
+            "E major",
+            ",",
+            "E minor",
+            ",",
+            "E harmonic minor",
+            ",",
+            "E dorian",
+            ",",
+            "E mixolydian",
+            ",",
+            "E pentatonic",
+            ",",
+            "E minor pentatonic",
+            ",",
+            "E blues",
+            ",",
+            "E whole tone",
+            ",",
+            "F chromatic",
+            ",",
+            "F major",
+            ",",
+            "F minor",
+            ",",
+            "F harmonic minor",
+            ",",
+            "F dorian",
+            ",",
+            "F mixolydian",
+            ",",
+            "F pentatonic",
+            ",",
+            "F minor pentatonic",
+            ",",
+            "F blues",
+            ",",
+            "F whole tone",
+            ",",
+            "F# chromatic",
+            ",",
+            "F# major",
+            ",",
+            "F# minor",
+            ",",
+            "F# harmonic minor",
+            ",",
+            "F# dorian",
+            ",",
+            "F# mixolydian",
+            ",",
+            "F# pentatonic",
+            ",",
+            "F# minor pentatonic",
+            ",",
+            "F# blues",
+            ",",
+            "F# whole tone",
+            ",",
+            "G chromatic",
+            ",",
+            "G major",
+            ",",
+            "G minor",
+            ",",
+            "G harmonic minor",
+            ",",
+            "G dorian",
+            ",",
+            "G mixolydian",
+            ",",
+            "G pentatonic",
+            ",",
+            "G minor pentatonic",
+            ",",
+            "G blues",
+            ",",
+            "G whole tone",
+            ",",
+            "G# chromatic",
+            ",",
+            "G# major",
+            ",",
+            "G# minor",
+            ",",
+            "G# harmonic minor",
+            ",",
+            "G# dorian",
+            ",",
+            "G# mixolydian",
+            ",",
+            "G# pentatonic",
+            ",",
+            "G# minor pentatonic",
+            ",",
+            "G# blues",
+            ",",
+            "G# whole tone",
+            ",",
+            "A chromatic",
+            ",",
+            "A major",
+            ",",
+            "A minor",
+            ",",
+            "A harmonic minor",
+            ",",
+            "A dorian",
+            ",",
+            "A mixolydian",
+            ",",
+            "A pentatonic",
+            ",",
+            "A minor pentatonic",
+            ",",
+            "A blues",
+            ",",
+            "A whole tone",
+            ",",
+            "A# chromatic",
+            ",",
+            "A# major",
+            ",",
+            "A# minor",
+            ",",
+            "A# harmonic minor",
+            ",",
+            "A# dorian",
+            ",",
+            "A# mixolydian",
+            ",",
+            "A# pentatonic",
+            ",",
+            "A# minor pentatonic",
+            ",",
+            "A# blues",
+            ",",
+            "A# whole tone",
+            ",",
+            "B chromatic",
+            ",",
+            "B major",
+            ",",
+            "B minor",
+            ",",
+            "B harmonic minor",
+            ",",
+            "B dorian",
+            ",",
+            "B mixolydian",
+            ",",
+            "B pentatonic",
+            ",",
+            "B minor pentatonic",
+            ",",
+            "B blues",
+            ",",
+            "B whole tone"
+          ],
+          "outlettype": [
+            "int",
+            "",
+            ""
+          ],
+          "parameter_enable": 0
+        }
+      },
+      {
+        "box": {
+          "id": "obj-26",
+          "maxclass": "newobj",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            260,
+            492.0,
+            200,
+            22
+          ],
+          "text": "prepend /distill/scale",
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-27",
+          "maxclass": "comment",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            20,
+            530.0,
+            200,
+            20
+          ],
+          "text": "keys (free, gate )"
+        }
+      },
+      {
+        "box": {
+          "id": "obj-28",
+          "maxclass": "umenu",
+          "numinlets": 1,
+          "numoutlets": 3,
+          "patching_rect": [
+            20,
+            552.0,
+            200,
+            22
+          ],
+          "items": [
+            "free",
+            ",",
+            "gate"
+          ],
+          "outlettype": [
+            "int",
+            "",
+            ""
+          ],
+          "parameter_enable": 0
+        }
+      },
+      {
+        "box": {
+          "id": "obj-29",
+          "maxclass": "newobj",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            260,
+            552.0,
+            200,
+            22
+          ],
+          "text": "prepend /distill/keys",
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-30",
+          "maxclass": "comment",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            20,
+            590.0,
+            200,
+            20
+          ],
+          "text": "glide (0..2000 ms)"
+        }
+      },
+      {
+        "box": {
+          "id": "obj-31",
+          "maxclass": "slider",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            20,
+            612.0,
+            200,
+            20
+          ],
+          "floatoutput": 1,
+          "min": 0.0,
+          "size": 2000.0,
+          "orientation": 1,
+          "parameter_enable": 0,
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-32",
+          "maxclass": "newobj",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            260,
+            612.0,
+            200,
+            22
+          ],
+          "text": "prepend /distill/glide",
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-33",
+          "maxclass": "comment",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            20,
+            650.0,
+            200,
+            20
+          ],
+          "text": "bend_range (0..24 semitones)"
+        }
+      },
+      {
+        "box": {
+          "id": "obj-34",
+          "maxclass": "slider",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            20,
+            672.0,
+            200,
+            20
+          ],
+          "floatoutput": 1,
+          "min": 0.0,
+          "size": 24.0,
+          "orientation": 1,
+          "parameter_enable": 0,
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-35",
+          "maxclass": "newobj",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            260,
+            672.0,
+            200,
+            22
+          ],
+          "text": "prepend /distill/bend_range",
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-36",
+          "maxclass": "comment",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            20,
+            710.0,
+            200,
+            20
+          ],
+          "text": "bend (-1..1 )"
+        }
+      },
+      {
+        "box": {
+          "id": "obj-37",
+          "maxclass": "slider",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            20,
+            732.0,
+            200,
+            20
+          ],
+          "floatoutput": 1,
+          "min": -1.0,
+          "size": 2.0,
+          "orientation": 1,
+          "parameter_enable": 0,
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-38",
+          "maxclass": "newobj",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            260,
+            732.0,
+            200,
+            22
+          ],
+          "text": "prepend /distill/bend",
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-39",
+          "maxclass": "comment",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            20,
+            770.0,
+            200,
+            20
+          ],
+          "text": "sustain (0..1 )"
+        }
+      },
+      {
+        "box": {
+          "id": "obj-40",
+          "maxclass": "toggle",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            20,
+            792.0,
+            24,
+            24
+          ],
+          "outlettype": [
+            "int"
+          ],
+          "parameter_enable": 0
+        }
+      },
+      {
+        "box": {
+          "id": "obj-41",
+          "maxclass": "newobj",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            260,
+            792.0,
+            200,
+            22
+          ],
+          "text": "prepend /distill/sustain",
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-42",
+          "maxclass": "comment",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            20,
+            830.0,
+            400,
+            20
+          ],
+          "text": "keyboard (click to hold, again to release)"
+        }
+      },
+      {
+        "box": {
+          "id": "obj-43",
+          "maxclass": "kslider",
+          "numinlets": 2,
+          "numoutlets": 2,
+          "patching_rect": [
+            20,
+            852.0,
+            336,
+            53
+          ],
+          "mode": 1,
+          "offset": 48,
+          "range": 37,
+          "outlettype": [
+            "int",
+            "int"
+          ],
+          "parameter_enable": 0
+        }
+      },
+      {
+        "box": {
+          "id": "obj-44",
+          "maxclass": "newobj",
+          "numinlets": 2,
+          "numoutlets": 1,
+          "patching_rect": [
+            20,
+            915.0,
+            70,
+            22
+          ],
+          "text": "pack 0 0",
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-45",
+          "maxclass": "newobj",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            20,
+            945.0,
+            160,
+            22
+          ],
+          "text": "prepend /distill/note",
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-46",
+          "maxclass": "button",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            380,
+            852.0,
             24,
             24
           ],
@@ -400,13 +1098,63 @@
       },
       {
         "box": {
-          "id": "obj-22",
+          "id": "obj-47",
+          "maxclass": "comment",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            408,
+            852.0,
+            120,
+            20
+          ],
+          "text": "all notes off"
+        }
+      },
+      {
+        "box": {
+          "id": "obj-48",
+          "maxclass": "message",
+          "numinlets": 2,
+          "numoutlets": 1,
+          "patching_rect": [
+            380,
+            882.0,
+            140,
+            22
+          ],
+          "text": "/distill/notes_off",
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-49",
+          "maxclass": "button",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "patching_rect": [
+            20,
+            980.0,
+            24,
+            24
+          ],
+          "outlettype": [
+            "bang"
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-50",
           "maxclass": "comment",
           "numinlets": 1,
           "numoutlets": 0,
           "patching_rect": [
             48,
-            410.0,
+            980.0,
             100,
             20
           ],
@@ -415,13 +1163,13 @@
       },
       {
         "box": {
-          "id": "obj-23",
+          "id": "obj-51",
           "maxclass": "message",
           "numinlets": 2,
           "numoutlets": 1,
           "patching_rect": [
             20,
-            440.0,
+            1010.0,
             130,
             22
           ],
@@ -433,13 +1181,13 @@
       },
       {
         "box": {
-          "id": "obj-24",
+          "id": "obj-52",
           "maxclass": "button",
           "numinlets": 1,
           "numoutlets": 1,
           "patching_rect": [
             160,
-            410.0,
+            980.0,
             24,
             24
           ],
@@ -450,13 +1198,13 @@
       },
       {
         "box": {
-          "id": "obj-25",
+          "id": "obj-53",
           "maxclass": "comment",
           "numinlets": 1,
           "numoutlets": 0,
           "patching_rect": [
             188,
-            410.0,
+            980.0,
             100,
             20
           ],
@@ -465,13 +1213,13 @@
       },
       {
         "box": {
-          "id": "obj-26",
+          "id": "obj-54",
           "maxclass": "message",
           "numinlets": 2,
           "numoutlets": 1,
           "patching_rect": [
             160,
-            440.0,
+            1010.0,
             130,
             22
           ],
@@ -483,13 +1231,13 @@
       },
       {
         "box": {
-          "id": "obj-27",
+          "id": "obj-55",
           "maxclass": "button",
           "numinlets": 1,
           "numoutlets": 1,
           "patching_rect": [
             300,
-            410.0,
+            980.0,
             24,
             24
           ],
@@ -500,13 +1248,13 @@
       },
       {
         "box": {
-          "id": "obj-28",
+          "id": "obj-56",
           "maxclass": "comment",
           "numinlets": 1,
           "numoutlets": 0,
           "patching_rect": [
             328,
-            410.0,
+            980.0,
             100,
             20
           ],
@@ -515,13 +1263,13 @@
       },
       {
         "box": {
-          "id": "obj-29",
+          "id": "obj-57",
           "maxclass": "message",
           "numinlets": 2,
           "numoutlets": 1,
           "patching_rect": [
             300,
-            440.0,
+            1010.0,
             130,
             22
           ],
@@ -533,13 +1281,13 @@
       },
       {
         "box": {
-          "id": "obj-30",
+          "id": "obj-58",
           "maxclass": "newobj",
           "numinlets": 1,
           "numoutlets": 1,
           "patching_rect": [
             20,
-            540.0,
+            1110.0,
             140,
             22
           ],
@@ -551,13 +1299,13 @@
       },
       {
         "box": {
-          "id": "obj-31",
+          "id": "obj-59",
           "maxclass": "newobj",
           "numinlets": 1,
           "numoutlets": 4,
           "patching_rect": [
             20,
-            570.0,
+            1140.0,
             460,
             22
           ],
@@ -572,13 +1320,13 @@
       },
       {
         "box": {
-          "id": "obj-32",
+          "id": "obj-60",
           "maxclass": "newobj",
           "numinlets": 1,
           "numoutlets": 1,
           "patching_rect": [
             20,
-            600.0,
+            1170.0,
             90,
             22
           ],
@@ -590,13 +1338,13 @@
       },
       {
         "box": {
-          "id": "obj-33",
+          "id": "obj-61",
           "maxclass": "message",
           "numinlets": 2,
           "numoutlets": 1,
           "patching_rect": [
             20,
-            630.0,
+            1200.0,
             190,
             22
           ],
@@ -608,13 +1356,13 @@
       },
       {
         "box": {
-          "id": "obj-34",
+          "id": "obj-62",
           "maxclass": "newobj",
           "numinlets": 1,
           "numoutlets": 1,
           "patching_rect": [
             220,
-            600.0,
+            1170.0,
             90,
             22
           ],
@@ -626,13 +1374,13 @@
       },
       {
         "box": {
-          "id": "obj-35",
+          "id": "obj-63",
           "maxclass": "message",
           "numinlets": 2,
           "numoutlets": 1,
           "patching_rect": [
             220,
-            630.0,
+            1200.0,
             190,
             22
           ],
@@ -644,13 +1392,13 @@
       },
       {
         "box": {
-          "id": "obj-36",
+          "id": "obj-64",
           "maxclass": "newobj",
           "numinlets": 1,
           "numoutlets": 1,
           "patching_rect": [
             420,
-            600.0,
+            1170.0,
             90,
             22
           ],
@@ -662,13 +1410,13 @@
       },
       {
         "box": {
-          "id": "obj-37",
+          "id": "obj-65",
           "maxclass": "message",
           "numinlets": 2,
           "numoutlets": 1,
           "patching_rect": [
             420,
-            630.0,
+            1200.0,
             190,
             22
           ],
@@ -680,13 +1428,13 @@
       },
       {
         "box": {
-          "id": "obj-38",
+          "id": "obj-66",
           "maxclass": "newobj",
           "numinlets": 1,
           "numoutlets": 0,
           "patching_rect": [
             20,
-            660.0,
+            1230.0,
             100,
             22
           ],
@@ -695,17 +1443,17 @@
       },
       {
         "box": {
-          "id": "obj-39",
+          "id": "obj-67",
           "maxclass": "comment",
           "numinlets": 1,
           "numoutlets": 0,
           "patching_rect": [
             500,
-            570.0,
+            1140.0,
             240,
             20
           ],
-          "text": "parameters: temperature top_k top_p seed gain width"
+          "text": "parameters: temperature top_k top_p seed gain width transpose scale keys glide bend_range bend sustain"
         }
       }
     ],
@@ -857,7 +1605,7 @@
       {
         "patchline": {
           "source": [
-            "obj-21",
+            "obj-22",
             0
           ],
           "destination": [
@@ -881,7 +1629,7 @@
       {
         "patchline": {
           "source": [
-            "obj-24",
+            "obj-25",
             0
           ],
           "destination": [
@@ -905,7 +1653,7 @@
       {
         "patchline": {
           "source": [
-            "obj-27",
+            "obj-28",
             0
           ],
           "destination": [
@@ -929,18 +1677,6 @@
       {
         "patchline": {
           "source": [
-            "obj-30",
-            0
-          ],
-          "destination": [
-            "obj-31",
-            0
-          ]
-        }
-      },
-      {
-        "patchline": {
-          "source": [
             "obj-31",
             0
           ],
@@ -957,19 +1693,7 @@
             0
           ],
           "destination": [
-            "obj-33",
-            0
-          ]
-        }
-      },
-      {
-        "patchline": {
-          "source": [
-            "obj-31",
-            1
-          ],
-          "destination": [
-            "obj-34",
+            "obj-2",
             0
           ]
         }
@@ -989,11 +1713,11 @@
       {
         "patchline": {
           "source": [
-            "obj-31",
-            2
+            "obj-35",
+            0
           ],
           "destination": [
-            "obj-36",
+            "obj-2",
             0
           ]
         }
@@ -1001,23 +1725,287 @@
       {
         "patchline": {
           "source": [
-            "obj-36",
-            0
-          ],
-          "destination": [
             "obj-37",
             0
-          ]
-        }
-      },
-      {
-        "patchline": {
-          "source": [
-            "obj-31",
-            3
           ],
           "destination": [
             "obj-38",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-38",
+            0
+          ],
+          "destination": [
+            "obj-2",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-40",
+            0
+          ],
+          "destination": [
+            "obj-41",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-41",
+            0
+          ],
+          "destination": [
+            "obj-2",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-43",
+            0
+          ],
+          "destination": [
+            "obj-44",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-43",
+            1
+          ],
+          "destination": [
+            "obj-44",
+            1
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-44",
+            0
+          ],
+          "destination": [
+            "obj-45",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-45",
+            0
+          ],
+          "destination": [
+            "obj-2",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-46",
+            0
+          ],
+          "destination": [
+            "obj-48",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-48",
+            0
+          ],
+          "destination": [
+            "obj-2",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-49",
+            0
+          ],
+          "destination": [
+            "obj-51",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-51",
+            0
+          ],
+          "destination": [
+            "obj-2",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-52",
+            0
+          ],
+          "destination": [
+            "obj-54",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-54",
+            0
+          ],
+          "destination": [
+            "obj-2",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-55",
+            0
+          ],
+          "destination": [
+            "obj-57",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-57",
+            0
+          ],
+          "destination": [
+            "obj-2",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-58",
+            0
+          ],
+          "destination": [
+            "obj-59",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-59",
+            0
+          ],
+          "destination": [
+            "obj-60",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-60",
+            0
+          ],
+          "destination": [
+            "obj-61",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-59",
+            1
+          ],
+          "destination": [
+            "obj-62",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-62",
+            0
+          ],
+          "destination": [
+            "obj-63",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-59",
+            2
+          ],
+          "destination": [
+            "obj-64",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-64",
+            0
+          ],
+          "destination": [
+            "obj-65",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-59",
+            3
+          ],
+          "destination": [
+            "obj-66",
             0
           ]
         }

@@ -22,8 +22,8 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from ..errors import UsageError
-from ..params import PARAMS, Param, ParamValues
+from ..errors import ControlError, UsageError
+from ..params import PARAMS, Param, ParamValues, Value
 
 if TYPE_CHECKING:
     from ..control.session import ControlOptions
@@ -35,6 +35,7 @@ __all__ = [
     "add_record_arguments",
     "control_options",
     "fatal",
+    "midi_channel",
     "param_values_from_args",
     "port_number",
     "positive_float",
@@ -58,24 +59,47 @@ def positive_float(text: str) -> float:
     return x
 
 
-def port_number(text: str) -> int:
-    """An argparse ``type``: a UDP or TCP port number, 0..65535."""
+def _int_in(text: str, lo: int, hi: int, what: str) -> int:
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"a port must be an integer in 0..65535, got {text!r}"
+            f"{what} must be an integer in {lo}..{hi}, got {text!r}"
         ) from None
-    if not 0 <= n <= 65535:
-        raise argparse.ArgumentTypeError(f"a port must be in 0..65535, got {n}")
+    if not lo <= n <= hi:
+        raise argparse.ArgumentTypeError(f"{what} must be in {lo}..{hi}, got {n}")
     return n
+
+
+def port_number(text: str) -> int:
+    """An argparse ``type``: a UDP or TCP port number, 0..65535."""
+    return _int_in(text, 0, 65535, "a port")
+
+
+def midi_channel(text: str) -> int:
+    """An argparse ``type``: a MIDI channel as musicians count them, 1..16."""
+    return _int_in(text, 1, 16, "a MIDI channel")
 
 
 # -- live parameters -------------------------------------------------------------------------
 
 
 def _param_type(p: Param) -> type:
+    """What argparse converts the flag's text with: a choice stays a string (checked and
+    normalised by :meth:`Param.coerce` in :func:`param_values_from_args`)."""
+    if p.is_choice:
+        return str
     return int if p.type is int else float
+
+
+def _param_help(p: Param) -> str:
+    """The flag's help: description, range (or choices) and default. Written without
+    ``%`` formatting of the default, which a choice's string default would break."""
+    if p.is_choice:
+        return f"{p.description} One of: {p.range_text}; default {p.default}.".replace("%", "%%")
+    unit = f" {p.unit}" if p.unit else ""
+    default = p.default if isinstance(p.default, str) else f"{p.default:g}"
+    return f"{p.description} Range {p.range_text}{unit}, default {default}.".replace("%", "%%")
 
 
 def add_param_arguments(parser: argparse.ArgumentParser, *, exclude: tuple[str, ...] = ()) -> None:
@@ -87,14 +111,13 @@ def add_param_arguments(parser: argparse.ArgumentParser, *, exclude: tuple[str, 
     for p in PARAMS.values():
         if p.name in exclude:
             continue
-        unit = f" {p.unit}" if p.unit else ""
         group.add_argument(
             p.cli_flag,
             dest=p.name,
             type=_param_type(p),
             default=None,
-            metavar=p.type.__name__.upper(),
-            help=f"{p.description} Range {p.range_text}{unit}, default {p.default:g}.",
+            metavar="CHOICE" if p.is_choice else p.type.__name__.upper(),
+            help=_param_help(p),
         )
 
 
@@ -102,14 +125,18 @@ def param_values_from_args(args: argparse.Namespace) -> ParamValues:
     """The values given on the command line, defaults for the rest.
 
     An out-of-range value on the command line is an error (not silently clamped): the user
-    typed it and can fix it.
+    typed it and can fix it. A choice that is not one of its values is an error naming them.
     """
-    given: dict[str, int | float] = {}
+    given: dict[str, Value] = {}
     for p in PARAMS.values():
         value = getattr(args, p.name, None)
         if value is None:
             continue
-        coerced, clamped = p.coerce(value)
+        try:
+            coerced, clamped = p.coerce(value)
+        except ControlError as e:
+            reason = str(e).removeprefix(f"{p.name}: ")  # the flag already names it
+            fatal(f"{p.cli_flag}: {reason}")
         if clamped:
             unit = f" {p.unit}" if p.unit else ""
             fatal(f"{p.cli_flag} {value} is out of range; expected {p.range_text}{unit}")
@@ -261,6 +288,14 @@ def add_control_arguments(parser: argparse.ArgumentParser) -> None:
         default=d.midi_backend,
         metavar="API",
         help="mido backend, e.g. rtmidi/UNIX_JACK (or 'jack') for JACK MIDI",
+    )
+    g.add_argument(
+        "--midi-channel",
+        type=midi_channel,
+        default=d.midi_channel,
+        metavar="N",
+        help="the keyboard's MIDI channel, 1..16: notes, pitch bend, sustain pedal and all "
+        "notes off from other channels are ignored (default: any channel)",
     )
     g.add_argument(
         "--midi-map",

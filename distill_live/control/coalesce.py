@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import DistillLiveError
+from ..params import Value
 from .engine_api import EngineLike
 
 __all__ = ["Coalescer", "block_seconds"]
@@ -94,12 +95,12 @@ class Coalescer:
         if due:
             self._apply(name, value, meta)
 
-    def get(self, name: str) -> int | float:
+    def get(self, name: str) -> Value:
         """The value ``name`` will have once held changes are applied."""
         with self._cond:
             if name in self._held:
                 value = self._held[name][0]
-                if isinstance(value, (int, float)):
+                if isinstance(value, (int, float, str)):
                     return value
         return self.engine.get(name)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ..params import PARAMS, _fmt
 from .mapping import default_mapping
-from .midi import SOFT_TAKEOVER_THRESHOLD
-from .osc import COMMANDS, REPLIES
+from .midi import ALL_NOTES_OFF_CCS, SOFT_TAKEOVER_THRESHOLD, SUSTAIN_CC
+from .osc import COMMANDS, NOTE_ADDRESS, REPLIES
 
 __all__ = ["midi_table", "osc_table", "readme_block", "replies_table"]
 
@@ -23,13 +23,20 @@ def osc_table() -> str:
     ]
     for p in PARAMS.values():
         unit = f" {p.unit}" if p.unit else ""
+        if p.is_choice:  # a name, or its index (a menu's number)
+            args = f"s (or its index 0..{len(p.choices) - 1}, i or f)"
+            default = str(p.default)
+        else:
+            args = f"{p.osc_typetag} (i or f accepted)"
+            default = _fmt(float(p.default))
         rows.append(
-            f"| `{p.osc_address}` | {p.osc_typetag} (i or f accepted) | {p.range_text}{unit} | "
-            f"{_fmt(p.default)} | {p.description} |"
+            f"| `{p.osc_address}` | {args} | {p.range_text}{unit} | {default} | {p.description} |"
         )
     for c in COMMANDS.values():
         args = c.typetags or "—"
-        rows.append(f"| `{c.address}` | {args} | — | — | {c.description} Answers `{c.reply}`. |")
+        answers = f" Answers `{c.reply}`." if c.reply else " Not answered unless rejected."
+        rng = "0..127 each" if c.address == NOTE_ADDRESS else "—"
+        rows.append(f"| `{c.address}` | {args} | {rng} | — | {c.description}{answers} |")
     return "\n".join(rows)
 
 
@@ -58,6 +65,16 @@ def midi_table() -> str:
             f"| {b.action.replace('_', ' ')} (button, {b.mode}) | CC {b.cc} | — | — | — | — |"
         )
     rows.append("| preset (with `--presets`) | program change | — | — | — | — |")
+    # the keyboard (midi.py): not in the mapping, on any channel unless --midi-channel
+    rows += [
+        "| keys (last-note priority; velocity 0 = note-off) | note on / note off | — | "
+        "0..127 | — | — |",
+        "| `bend` | pitch wheel | — | -8192..8191 → -1..1 | linear | — |",
+        f"| `sustain` (pedal, down at 64) | CC {SUSTAIN_CC} | — | 0..1 | — | — |",
+        "| all notes off | "
+        + " / ".join(f"CC {c}" for c in ALL_NOTES_OFF_CCS)
+        + " | — | — | — | — |",
+    ]
     return "\n".join(rows)
 
 

@@ -18,11 +18,20 @@ and ``[[button]]`` tables (record start/stop, or a parameter toggle)::
     curve = "linear"        # optional: linear | exp (default: the parameter's curve)
     step = 0.0078125        # relative encoders: fraction of the range per tick
 
+    [[control]]
+    param = "scale"         # a choice (scale, keys): the knob steps through its choices;
+    cc = 26                 # no min, max or curve; an encoder moves one choice per tick
+    bits = 7
+
     [[button]]
     cc = 80
     action = "record_start" # record_start | record_stop | record_toggle | param
     mode = "trigger"        # trigger (on press) | toggle (press alternates on/off)
     # action = "param" also takes: param = "width", on = 2.0, off = 1.0
+    #                      or a choice: param = "keys", on = "gate", off = "free"
+
+The keyboard's controllers (CC 64 sustain, CC 120 and 123 all notes off) are not mapped:
+:mod:`~distill_live.control.midi` plays them.
 
 With ``bits = 14`` a control whose LSB (CC n+32) has never arrived scales its MSB as a 7-bit
 value, so 7-bit controllers reach the whole range; once an LSB arrives it is 14-bit.
@@ -45,7 +54,7 @@ from typing import Any
 import tomli_w
 
 from ..errors import ControlError
-from ..params import PARAMS, Param
+from ..params import PARAMS, Param, Value
 
 __all__ = [
     "BUTTON_ACTIONS",
@@ -118,8 +127,8 @@ class ButtonMapping:
     channel: int | None = None
     mode: str = "trigger"
     param: str | None = None
-    on: float | None = None
-    off: float | None = None
+    on: Value | None = None  # a choice parameter's name for a choice (keys = "gate")
+    off: Value | None = None
 
     def matches(self, channel: int) -> bool:
         return self.channel is None or self.channel == channel
@@ -252,12 +261,21 @@ def _parse_control(t: Mapping[str, Any], where: str) -> ControlMapping:
     curve = _choice(t, "curve", CURVES, where, None)
     lo, hi = _number(t, "min", where), _number(t, "max", where)
     p = PARAMS[name]
+    if p.is_choice:
+        # a knob or encoder steps through every choice: no narrower range, no curve
+        for key in ("min", "max", "curve"):
+            if key in t:
+                raise ControlError(
+                    f"{where}: {key} does not apply to {name}, a choice ({p.range_text}); "
+                    "the control steps through every choice"
+                )
     for key, v in (("min", lo), ("max", hi)):
         if v is not None and not p.minimum <= v <= p.maximum:
             raise ControlError(f"{where}: {key} = {v!r} is outside {name}'s range {p.range_text}")
     if lo is not None and hi is not None and lo == hi:
         raise ControlError(f"{where}: min and max are both {lo!r}; give a range")
-    step = _number(t, "step", where, 1 / 128)
+    # an encoder moves a choice by one per tick unless told otherwise
+    step = _number(t, "step", where, 1 / max(1, len(p.choices) - 1) if p.is_choice else 1 / 128)
     if not 0 < step <= 1:
         raise ControlError(
             f"{where}: step must be in (0, 1] (a fraction of the range), got {step!r}"
@@ -287,16 +305,20 @@ def _parse_button(t: Mapping[str, Any], where: str) -> ButtonMapping:
     param = on = off = None
     if action == "param":
         param = _param_name(t, where)
-        on = _number(t, "on", where)
-        off = _number(t, "off", where)
+        if PARAMS[param].is_choice:  # a name (or an index), stored as the canonical name
+            on, off = t.get("on"), t.get("off")
+        else:
+            on, off = _number(t, "on", where), _number(t, "off", where)
         if on is None:
             raise ControlError(f'{where}: action = "param" needs on = <value>')
+        checked: list[Value | None] = []
         for key, v in (("on", on), ("off", off)):
-            if v is not None:
-                try:
-                    PARAMS[param].coerce(v)
-                except ControlError as e:
-                    raise ControlError(f"{where}: {key}: {e}") from None
+            try:
+                checked.append(None if v is None else PARAMS[param].coerce(v)[0])
+            except ControlError as e:
+                raise ControlError(f"{where}: {key}: {e}") from None
+        if PARAMS[param].is_choice:
+            on, off = checked
     return ButtonMapping(
         cc=cc,
         action=action,

@@ -1,5 +1,15 @@
 """MIDI control: CC → parameters (7/14-bit, curves, relative encoders, soft takeover),
-buttons, MIDI learn, program change → preset, and feedback to a MIDI output.
+buttons, MIDI learn, program change → preset, feedback to a MIDI output, and a keyboard.
+
+The keyboard: note-on → ``engine.note(note, velocity, "midi")``; note-off and note-on with
+velocity 0 → ``engine.note(note, 0, "midi")``; the pitch wheel (-8192..8191) → the ``bend``
+parameter (-1..1; 8191 is exactly 1); CC 64 (sustain pedal, down at 64 and above) → the
+``sustain`` parameter (1 or 0); CC 123 (all notes off) and CC 120 (all sound off) →
+``engine.all_notes_off("midi")``. Notes come from any channel unless ``note_channel`` is set
+(then notes, bend, pedal and all-notes-off from that channel only). With several keys held
+the engine plays the last one pressed (last-note priority, as a monophonic synth); control
+only reports keys. Notes are never coalesced (every key counts); held parameter changes are
+applied before a note, so a bend or a knob moved just before a key takes effect first.
 
 Threading model: rtmidi calls mido's callback from its input thread (with JACK, the JACK
 process thread: time spent there makes the client miss cycles and, measured here, delivers
@@ -24,16 +34,19 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ControlError, DeviceError, DistillLiveError
-from ..params import PARAMS
+from ..params import PARAMS, Value
 from .coalesce import Coalescer
 from .engine_api import EngineLike
 from .mapping import ButtonMapping, ControlMapping, MidiMap, default_mapping_path, save_mapping
 from .presets import Presets
 
 __all__ = [
+    "ALL_NOTES_OFF_CCS",
     "JACK_BACKEND",
+    "SUSTAIN_CC",
     "MidiControl",
     "SOFT_TAKEOVER_THRESHOLD",
+    "bend_value",
     "decode_relative",
     "find_port",
     "resolve_backend",
@@ -45,6 +58,16 @@ log = logging.getLogger(__name__)
 SOFT_TAKEOVER_THRESHOLD = 3 / 128
 #: mido backend for rtmidi's JACK API.
 JACK_BACKEND = "mido.backends.rtmidi/UNIX_JACK"
+#: The sustain (damper) pedal's controller: down at 64 and above.
+SUSTAIN_CC = 64
+#: All sound off (120) and all notes off (123): both release every key.
+ALL_NOTES_OFF_CCS = (120, 123)
+
+
+def bend_value(pitch: int) -> float:
+    """The ``bend`` parameter (-1..1) of a MIDI pitch-wheel value (-8192..8191): each half
+    scaled on its own, so both ends and the centre (0) are exact."""
+    return pitch / 8192 if pitch < 0 else pitch / 8191
 
 
 def decode_relative(value: int, mode: str) -> int:
@@ -98,7 +121,7 @@ class _ControlState:
     lsb_seen: bool = False
     last_pos: float | None = None  # last position the knob reported (0..1)
     engaged: bool = False  # soft takeover: the knob has picked up the value
-    last_set: float | None = None  # the value this control last set
+    last_set: Value | None = None  # the value this control last set
     pos: float | None = None  # relative encoders: accumulated position
     received: tuple[int, ...] | None = None  # CC values last received (feedback loop guard)
     sent: tuple[int, ...] | None = None  # CC values last sent as feedback
@@ -124,6 +147,9 @@ class MidiControl:
     takeover_threshold: float = SOFT_TAKEOVER_THRESHOLD
     #: at most one engine.set per parameter per this many seconds (None: the engine's block)
     coalesce_s: float | None = None
+    #: the keyboard's channel (0..15, the wire value): notes, bend, pedal and all-notes-off
+    #: from other channels are ignored; None: any channel.
+    note_channel: int | None = None
     counts: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
@@ -268,7 +294,11 @@ class MidiControl:
         """Handle one mido message (called on mido's thread)."""
         try:
             with self._lock:
-                if msg.type == "control_change":
+                if msg.type in ("note_on", "note_off", "pitchwheel"):
+                    self._keyboard(msg)
+                elif msg.type == "control_change":
+                    if msg.control in (SUSTAIN_CC, *ALL_NOTES_OFF_CCS) and self._keyboard(msg):
+                        return
                     self._control_change(msg.channel, msg.control, msg.value)
                 elif msg.type == "program_change":
                     self._program_change(msg.program)
@@ -278,6 +308,30 @@ class MidiControl:
         except Exception:  # never let a bad message kill the MIDI thread
             self.counts["errors"] += 1
             log.exception("MIDI message %s failed", msg)
+
+    def _keyboard(self, msg: Any) -> bool:
+        """Play a keyboard message (note, pitch wheel, sustain pedal, all notes off); False
+        if it is on a channel the keyboard does not listen to."""
+        if self.note_channel is not None and msg.channel != self.note_channel:
+            if msg.type != "control_change":  # a CC goes on to the mapping, which counts it
+                self.counts["ignored"] += 1
+            return False
+        if msg.type == "pitchwheel":
+            self._coalescer.submit("bend", bend_value(msg.pitch))  # a wheel floods as a knob
+            self.counts["bend"] += 1
+            return True
+        self._coalescer.flush()  # knob and wheel changes held so far land before this
+        if msg.type in ("note_on", "note_off"):
+            velocity = msg.velocity if msg.type == "note_on" else 0  # note-off velocity unused
+            self.engine.note(msg.note, velocity, source="midi")
+            self.counts["notes"] += 1
+        elif msg.control == SUSTAIN_CC:
+            self.engine.set("sustain", 1 if msg.value >= 64 else 0, source="midi")
+            self.counts["sustain"] += 1
+        else:  # CC 120 / 123
+            self.engine.all_notes_off(source="midi")
+            self.counts["notes_off"] += 1
+        return True
 
     def _program_change(self, program: int) -> None:
         if self.presets is None:
@@ -322,13 +376,13 @@ class MidiControl:
         if not used:
             self.counts["ignored"] += 1
 
-    def _get(self, name: str) -> float:
+    def _get(self, name: str) -> Value:
         """The parameter's value including changes still held by the coalescer."""
-        return float(self._coalescer.get(name))
+        return self._coalescer.get(name)
 
     def _set(self, c: ControlMapping, st: _ControlState, pos: float) -> None:
-        value = c.scale.from_unit(pos)
-        st.last_set = float(PARAMS[c.param].coerce(value)[0])
+        value = c.scale.from_unit(pos)  # a choice steps through its choices
+        st.last_set = PARAMS[c.param].coerce(value)[0]
         self._coalescer.submit(c.param, value)
         self.counts["applied"] += 1
 
@@ -389,8 +443,9 @@ class MidiControl:
 
     # -- feedback --------------------------------------------------------------------------
     def _on_applied(self, change: Any) -> None:
-        # Engine's generator thread: only enqueue.
-        self._fb_queue.put(change.param)
+        # Engine's generator thread: only enqueue (notes have no feedback).
+        if change.param in PARAMS:
+            self._fb_queue.put(change.param)
 
     def feedback_messages(
         self, param: str, now: float | None = None
@@ -401,7 +456,9 @@ class MidiControl:
         out: list[tuple[int, int, int]] = []
         deferred = False
         with self._lock:
-            value = float(self.engine.get(param))
+            if not any(c.param == param for c in self.mapping.controls):
+                return out, deferred
+            value = self.engine.get(param)
             for c, st in zip(self.mapping.controls, self._states, strict=True):
                 if c.param != param:
                     continue

@@ -38,7 +38,16 @@ from .engine_api import EngineLike
 from .oscwire import OscDecodeError, OscMessage, decode_packet, encode_message
 from .ratelog import RateLimitedLog
 
-__all__ = ["COMMANDS", "REPLIES", "Command", "OscServer", "STATUS_KEYS"]
+__all__ = [
+    "COMMANDS",
+    "DEFAULT_VELOCITY",
+    "NOTE_ADDRESS",
+    "NOTES_OFF_ADDRESS",
+    "REPLIES",
+    "Command",
+    "OscServer",
+    "STATUS_KEYS",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +57,37 @@ class Command:
     """An OSC address that is not a parameter: what it takes and what it answers."""
 
     address: str
-    typetags: str  # "" for none; "[s]" for an optional string
+    typetags: str  # "" for none; "[s]" for an optional string; "i [i]" an int, optional int
     description: str
-    reply: str
+    reply: str  # "" when success is not answered (as for parameter changes)
 
 
-#: Every OSC command besides the per-parameter addresses (``/distill/<param> i|f``).
+#: ``/distill/note note [velocity]``: a key (velocity 0 is a note-off).
+NOTE_ADDRESS = f"{OSC_PREFIX}/note"
+#: ``/distill/notes_off``: all notes off.
+NOTES_OFF_ADDRESS = f"{OSC_PREFIX}/notes_off"
+#: The velocity of ``/distill/note`` without one (the engine's default too).
+DEFAULT_VELOCITY = 100
+
+
+#: Every OSC command besides the per-parameter addresses (``/distill/<param> i|f|s``).
 COMMANDS: Mapping[str, Command] = {
     c.address: c
     for c in (
+        Command(
+            NOTE_ADDRESS,
+            "i [i]",
+            "A key: note 0..127 and velocity 0..127 (0 = note-off; without it 100). The engine "
+            "plays the last key held (last-note priority); floats that are whole numbers are "
+            "accepted.",
+            "",
+        ),
+        Command(
+            NOTES_OFF_ADDRESS,
+            "",
+            "Release every key (all notes off, MIDI CC 123), the sustain pedal's held ones too.",
+            f"{OSC_PREFIX}/done {NOTES_OFF_ADDRESS}",
+        ),
         Command(
             f"{OSC_PREFIX}/record/start",
             "[s]",
@@ -127,10 +158,13 @@ REPLIES: Mapping[str, str] = {
     "recording or failed, recording_error the reason), osc_errors",
     f"{OSC_PREFIX}/<param>": "`<value>`: answer to `/distill/get`, and the echo of every change "
     "that took effect (--osc-echo)",
+    NOTE_ADDRESS: "`<note> <velocity>`: the echo of every key that took effect, from any source "
+    "(--osc-echo)",
 }
 
 _ADDR_TO_PARAM = {p.osc_address: p for p in PARAMS.values()}
 _NUMERIC_TAGS = frozenset("ifhd")
+_STRING_TAGS = frozenset("sS")
 _MAX_BATCH = 512
 #: During a flood, pause _YIELD_S after every _BUSY_S of work (GIL fairness for the engine's
 #: generator thread), checked every _SLICE datagrams.
@@ -379,12 +413,18 @@ class OscServer:
     def _handle_message(self, msg: OscMessage, sender: tuple[str, int], arrival: float) -> None:
         param = _ADDR_TO_PARAM.get(msg.address)
         if param is not None:
-            if len(msg.args) != 1 or msg.typetags not in _NUMERIC_TAGS:
+            # a choice takes its name (s) or its index (a menu's number); others a number
+            accepted = _NUMERIC_TAGS | _STRING_TAGS if param.is_choice else _NUMERIC_TAGS
+            if len(msg.args) != 1 or msg.typetags not in accepted:
+                what = (
+                    f"one of {param.range_text} (s) or its index 0..{len(param.choices) - 1}"
+                    if param.is_choice
+                    else f"one number ({param.osc_typetag}) in {param.range_text}"
+                )
                 self._fail(
                     sender,
                     msg.address,
-                    f"expected one number ({param.osc_typetag}) in {param.range_text}, "
-                    f"got type tags ',{msg.typetags}'",
+                    f"expected {what}, got type tags ',{msg.typetags}'",
                     "rejected",
                 )
                 return
@@ -408,7 +448,9 @@ class OscServer:
         if command is None:
             self._fail(sender, msg.address, "unknown address", "rejected")
             return
-        self._flush()  # keep order: parameter changes before this command take effect first
+        # keep order: parameter changes before this command (a bend before a note) take
+        # effect first
+        self._flush()
         try:
             self._run_command(msg, sender)
         except DistillLiveError as e:
@@ -430,10 +472,28 @@ class OscServer:
             raise ControlError(f"{msg.address} expects a non-empty string")
         return s or None
 
+    def _note_args(self, msg: OscMessage) -> tuple[object, object]:
+        """``/distill/note``'s note and velocity (100 when left out), not yet range-checked
+        (the engine's ``note`` names a bad value and 0..127)."""
+        if not 1 <= len(msg.args) <= 2:
+            raise ControlError(
+                f"{msg.address} expects a note (0..127) and an optional velocity (0..127, "
+                f"0 = note-off), got {len(msg.args)} arguments (type tags ',{msg.typetags}')"
+            )
+        velocity = msg.args[1] if len(msg.args) == 2 else DEFAULT_VELOCITY
+        return msg.args[0], velocity
+
     def _run_command(self, msg: OscMessage, sender: tuple[str, int]) -> None:
         a = msg.address
         eng = self.engine
-        if a == f"{OSC_PREFIX}/record/start":
+        if a == NOTE_ADDRESS:
+            # not answered on success, as a parameter change (a keyboard sends many)
+            eng.note(*self._note_args(msg), source="osc")
+            self.counts["notes"] += 1
+        elif a == NOTES_OFF_ADDRESS:
+            eng.all_notes_off(source="osc")
+            self._done(sender, a)
+        elif a == f"{OSC_PREFIX}/record/start":
             started = eng.record_start(self._string_arg(msg, optional=True))
             self._done(sender, a, str(started))
         elif a == f"{OSC_PREFIX}/record/stop":
@@ -514,7 +574,11 @@ class OscServer:
 
     def _on_applied(self, change: Any) -> None:
         # Called from the engine's generator thread: only enqueue.
-        if not self._stop.is_set():
+        if self._stop.is_set():
+            return
+        if change.param == "note":  # every key is echoed (never coalesced: order matters)
+            self._echoes.put((NOTE_ADDRESS, (change.value, getattr(change, "velocity", None))))
+        else:
             self._echoes.put((change.param, change.value))
 
     def _echo_loop(self) -> None:
@@ -523,15 +587,20 @@ class OscServer:
             if item is None:
                 return
             latest = {item[0]: item[1]}
-            for _ in itertools.count():  # coalesce whatever else is queued
+            notes: list[Any] = [item[1]] if item[0] == NOTE_ADDRESS else []
+            for _ in itertools.count():  # coalesce whatever else is queued (notes: all)
                 try:
                     nxt = self._echoes.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is None:
                     return
+                if nxt[0] == NOTE_ADDRESS:
+                    notes.append(nxt[1])
                 latest[nxt[0]] = nxt[1]
             target = self._reply_target(self._last_sender)
             for name, value in latest.items():
                 if name in PARAMS:
                     self.send(target, PARAMS[name].osc_address, value)
+            for n, velocity in notes:
+                self.send(target, NOTE_ADDRESS, n, *(() if velocity is None else (velocity,)))

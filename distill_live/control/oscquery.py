@@ -24,9 +24,9 @@ from urllib.parse import unquote, urlsplit
 
 from .._version import __version__
 from ..errors import ControlError
-from ..params import OSC_PREFIX, PARAMS, Param
+from ..params import OSC_PREFIX, PARAMS, Param, Value
 from .engine_api import EngineLike
-from .osc import COMMANDS
+from .osc import COMMANDS, NOTE_ADDRESS
 
 __all__ = ["OscQueryServer", "namespace"]
 
@@ -54,14 +54,21 @@ EXTENSIONS = {
 _UNITS = {"dB": "gain.dB"}  # ossia's unit names where one exists
 
 
-def _param_node(p: Param, value: int | float) -> dict[str, Any]:
+def _param_node(p: Param, value: Value) -> dict[str, Any]:
+    # A choice is a string whose RANGE is the list of its values (VALS); CLIPMODE does not
+    # apply to it (anything else is rejected, never clipped).
+    rng: dict[str, Any] = (
+        {"VALS": list(p.choices)}
+        if p.is_choice
+        else {"MIN": p.type(p.minimum), "MAX": p.type(p.maximum)}
+    )
     node: dict[str, Any] = {
         "FULL_PATH": p.osc_address,
         "TYPE": p.osc_typetag,
         "ACCESS": ACCESS_READ_WRITE,
         "VALUE": [value],
-        "RANGE": [{"MIN": p.type(p.minimum), "MAX": p.type(p.maximum)}],
-        "CLIPMODE": ["both"],
+        "RANGE": [rng],
+        "CLIPMODE": ["none" if p.is_choice else "both"],
         "DESCRIPTION": p.description,
     }
     if p.unit:
@@ -70,7 +77,9 @@ def _param_node(p: Param, value: int | float) -> dict[str, Any]:
 
 
 def _command_type(typetags: str) -> str:
-    return typetags.strip("[]") or "N"
+    """OSCQuery TYPE of a command: its type tags without the optional marks ("i [i]" → "ii",
+    "[s]" → "s"), or "N" (nil) for none."""
+    return "".join(c for c in typetags if c.isalpha()) or "N"
 
 
 def namespace(engine: EngineLike) -> dict[str, Any]:
@@ -104,12 +113,15 @@ def namespace(engine: EngineLike) -> dict[str, Any]:
                     "CONTENTS": {},
                 },
             )
-        node["CONTENTS"][parts[-1]] = {
+        node["CONTENTS"][parts[-1]] = leaf = {
             "FULL_PATH": c.address,
             "TYPE": _command_type(c.typetags),
             "ACCESS": ACCESS_WRITE,
-            "DESCRIPTION": f"{c.description} Answers {c.reply}.",
+            "DESCRIPTION": f"{c.description} Answers {c.reply}." if c.reply else c.description,
         }
+        if c.address == NOTE_ADDRESS:  # note and velocity, one RANGE per argument
+            leaf["RANGE"] = [{"MIN": 0, "MAX": 127}, {"MIN": 0, "MAX": 127}]
+            leaf["CLIPMODE"] = ["none", "none"]  # out of range is rejected, not clipped
     return root
 
 

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..params import OSC_PREFIX, PARAMS, _fmt
+from ..params import OSC_PREFIX, PARAMS, Param, _fmt
+from .osc import NOTE_ADDRESS, NOTES_OFF_ADDRESS
 
 __all__ = ["DEFAULT_REPLY_PORT", "max_patch", "pd_patch", "td_script", "write_patches", "main"]
 
@@ -69,10 +70,26 @@ def pd_patch() -> str:
 
     y = 110
     for p in PARAMS.values():
-        if p.type is int and p.maximum - p.minimum > 10000:  # seed: a number box, not a slider
+        fmt = pd.add(f"#X obj 300 {y + 16} oscformat {_TOP} {p.name}")
+        if p.is_choice:
+            # a number box for the index (the server takes a menu's number), and a message
+            # box per choice, spaces written as _ (the server reads "C_minor_pentatonic")
+            ui = pd.add(
+                f"#X floatatom 20 {y + 16} 5 0 {len(p.choices) - 1} 1 {p.name}\\ index "
+                f"distill-{p.name}-in - 0"
+            )
+            for i, choice in enumerate(_shown_choices(p.choices)):
+                box = pd.add(f"#X msg {460 + i * 90} {y + 16} symbol {choice.replace(' ', '_')}")
+                pd.connect(box, 0, fmt)
+        elif p.type is int and p.maximum - p.minimum > 10000:  # seed: a number box
             ui = pd.add(
                 f"#X floatatom 20 {y} 12 {_fmt(p.minimum)} {_fmt(p.maximum)} 1 {p.name} "
                 f"distill-{p.name}-in - 0"
+            )
+        elif p.type is int and p.maximum - p.minimum == 1:  # the sustain pedal: a toggle
+            ui = pd.add(
+                f"#X obj 20 {y + 16} tgl 22 0 empty distill-{p.name}-in {p.name} 26 11 0 11 "
+                f"{_COLORS} 0 1"
             )
         else:
             label = f"{p.name} ({p.range_text}{' ' + p.unit if p.unit else ''})".replace(" ", "\\ ")
@@ -80,10 +97,11 @@ def pd_patch() -> str:
                 f"#X obj 20 {y + 16} hsl 220 16 {_fmt(p.minimum)} {_fmt(p.maximum)} 0 0 empty "
                 f"distill-{p.name}-in {label} 0 -9 0 11 {_COLORS} 0 1"
             )
-        fmt = pd.add(f"#X obj 300 {y + 16} oscformat {_TOP} {p.name}")
         pd.connect(ui, 0, fmt)
         pd.connect(fmt, 0, net)
         y += 50
+
+    y = _pd_keyboard(pd, net, load, y)
 
     for i, (label, parts) in enumerate(
         (("record-start", "record start"), ("record-stop", "record stop"), ("status", "status"))
@@ -130,11 +148,74 @@ def pd_patch() -> str:
         pd.connect(pre, 0, tr)
         pd.connect(tr, 0, box)
     for i, name in enumerate(names):  # /distill/<param> v (get / echo): move the slider
-        s = pd.add(f"#X msg {20 + i * 110} {y + 240} set \\$1")
-        snd = pd.add(f"#X obj {20 + i * 110} {y + 270} s distill-{name}-in")
+        x = 20 + i * 110
+        if PARAMS[name].is_choice:  # a name: shown in a box (a number box takes no name)
+            pre = pd.add(f"#X obj {x} {y + 240} list prepend set")
+            tr = pd.add(f"#X obj {x} {y + 270} list trim")
+            box = pd.add(f"#X msg {x} {y + 300} {name}")
+            pd.connect(route, 3 + i, pre)
+            pd.connect(pre, 0, tr)
+            pd.connect(tr, 0, box)
+            continue
+        s = pd.add(f"#X msg {x} {y + 240} set \\$1")
+        snd = pd.add(f"#X obj {x} {y + 270} s distill-{name}-in")
         pd.connect(route, 3 + i, s)
         pd.connect(s, 0, snd)
     return pd.text()
+
+
+#: The scale choices the Pd patch has a message box for (its number box reaches them all).
+_PD_SCALES = ("off", "C major", "C minor pentatonic", "A minor")
+#: The Pd keyboard's keys: an octave from middle C.
+PD_KEYS = tuple(range(60, 73))
+
+
+def _shown_choices(choices: tuple[str, ...]) -> tuple[str, ...]:
+    """Every choice when there are a few; a handful of examples of a long list (scale)."""
+    return choices if len(choices) <= 4 else tuple(c for c in _PD_SCALES if c in choices)
+
+
+def _pd_keyboard(pd: _Pd, net: int, load: int, y: int) -> int:
+    """A row of key message boxes (an octave from middle C) that play a note for ``hold``
+    ms (note-on, then note-off from a [pipe]), velocity and hold number boxes, and an all
+    notes off button. Receive names: ``distill-key <note>`` (a key, released after the hold
+    time), ``distill-note-in <note> <velocity>`` (a raw note-on or, velocity 0, note-off),
+    ``distill-velocity <v>``, ``distill-hold <ms>``, ``distill-notes-off`` (bang). Returns
+    the next free y."""
+    pd.add(f"#X text 20 {y} keyboard: click a key (held for hold ms) \\, or send note velocity")
+    key_in = pd.add(f"#X obj 20 {y + 30 + 30} t f f")
+    for i, note in enumerate(PD_KEYS):
+        box = pd.add(f"#X msg {20 + i * 36} {y + 30} {note}")
+        pd.connect(box, 0, key_in)
+    r_key = pd.add(f"#X obj 500 {y + 60} r distill-key")
+    pd.connect(r_key, 0, key_in)
+    on = pd.add(f"#X obj 20 {y + 90} pack f 100")
+    hold = pd.add(f"#X obj 200 {y + 90} pipe 500")
+    off = pd.add(f"#X obj 200 {y + 120} pack f 0")
+    pd.connect(key_in, 1, hold)  # [t f f]: right first, so the release is scheduled...
+    pd.connect(key_in, 0, on)  # ...then the note-on goes out
+    pd.connect(hold, 0, off)
+    vel = pd.add(f"#X floatatom 20 {y + 150} 5 1 127 1 velocity distill-velocity - 0")
+    pd.connect(vel, 0, on, 1)
+    hold_ms = pd.add(f"#X floatatom 200 {y + 150} 6 0 60000 1 hold\\ ms distill-hold - 0")
+    pd.connect(hold_ms, 0, hold, 1)
+    for box, start, x in ((vel, 100, 110), (hold_ms, 500, 290)):  # show the start values
+        init = pd.add(f"#X msg {x} {y + 120} {start}")
+        pd.connect(load, 0, init)
+        pd.connect(init, 0, box)
+    note_fmt = pd.add(f"#X obj 20 {y + 180} oscformat {_TOP} note")
+    r_note = pd.add(f"#X obj 360 {y + 150} r distill-note-in")
+    for src in (on, off, r_note):
+        pd.connect(src, 0, note_fmt)
+    pd.connect(note_fmt, 0, net)
+    panic = pd.add(
+        f"#X obj 500 {y + 150} bng 22 250 50 0 empty distill-notes-off all\\ notes\\ off "
+        f"0 -9 0 11 {_COLORS}"
+    )
+    panic_fmt = pd.add(f"#X obj 500 {y + 180} oscformat {_TOP} notes_off")
+    pd.connect(panic, 0, panic_fmt)
+    pd.connect(panic_fmt, 0, net)
+    return y + 220
 
 
 # -- Max -----------------------------------------------------------------------------------
@@ -177,12 +258,24 @@ def max_patch() -> dict[str, Any]:
         text=f"distill_live: OSC to 127.0.0.1:{DEFAULT_OSC_PORT}, replies on {DEFAULT_REPLY_PORT} "
         f"(distill-live play --osc-reply-port {DEFAULT_REPLY_PORT})",
     )
-    send = m.obj(f"udpsend 127.0.0.1 {DEFAULT_OSC_PORT}", [20, 560, 160, 22], 1, 0)
+    send = m.obj(f"udpsend 127.0.0.1 {DEFAULT_OSC_PORT}", [520, 50, 160, 22], 1, 0)
     y = 50.0
     for p in PARAMS.values():
         m.add("comment", [20, y, 200, 20], 1, 0, text=f"{p.name} ({p.range_text} {p.unit})".strip())
         is_int = p.type is int
-        if is_int and p.maximum - p.minimum > 10000:
+        if p.is_choice:  # a menu: its index goes out, which the server takes
+            ui = m.add(
+                "umenu",
+                [20, y + 22, 200, 22],
+                1,
+                3,
+                items=[x for c in p.choices for x in (c, ",")][:-1],
+                outlettype=["int", "", ""],
+                parameter_enable=0,
+            )
+        elif is_int and p.maximum - p.minimum == 1:  # the sustain pedal
+            ui = m.add("toggle", [20, y + 22, 24, 24], 1, 1, outlettype=["int"], parameter_enable=0)
+        elif is_int and p.maximum - p.minimum > 10000:
             ui = m.add(
                 "number",
                 [20, y + 22, 100, 22],
@@ -208,6 +301,32 @@ def max_patch() -> dict[str, Any]:
         m.connect(ui, 0, pre)
         m.connect(pre, 0, send)
         y += 60
+    # the keyboard: [kslider] (polyphonic: a click holds a key, a second click releases it
+    # with velocity 0) → [pack 0 0] (note, velocity) → [prepend /distill/note]
+    m.add("comment", [20, y, 400, 20], 1, 0, text="keyboard (click to hold, again to release)")
+    keys = m.add(
+        "kslider",
+        [20, y + 22, 336, 53],
+        2,
+        2,
+        mode=1,
+        offset=48,
+        range=37,
+        outlettype=["int", "int"],
+        parameter_enable=0,
+    )
+    pack = m.obj("pack 0 0", [20, y + 85, 70, 22], 2, 1)
+    m.connect(keys, 0, pack, 0)
+    m.connect(keys, 1, pack, 1)  # kslider sends velocity (right) before the note (left)
+    note = m.obj(f"prepend {NOTE_ADDRESS}", [20, y + 115, 160, 22], 1, 1)
+    m.connect(pack, 0, note)
+    m.connect(note, 0, send)
+    off_button = m.add("button", [380, y + 22, 24, 24], 1, 1, outlettype=["bang"])
+    m.add("comment", [408, y + 22, 120, 20], 1, 0, text="all notes off")
+    off_msg = m.add("message", [380, y + 52, 140, 22], 2, 1, text=NOTES_OFF_ADDRESS)
+    m.connect(off_button, 0, off_msg)
+    m.connect(off_msg, 0, send)
+    y += 150
     for i, (label, address) in enumerate(
         (
             ("record start", f"{OSC_PREFIX}/record/start"),
@@ -260,12 +379,21 @@ def max_patch() -> dict[str, Any]:
 
 
 # -- TouchDesigner -------------------------------------------------------------------------
+def _td_row(p: Param) -> str:
+    """One PARAMETERS row: a CHOP channel carries numbers, so a choice is its index."""
+    if p.is_choice:
+        index = p.choices.index(str(p.default))
+        return f"    ({p.osc_address!r}, 0, {len(p.choices) - 1}, {index}),  # CHOICES"
+    t = p.type.__name__
+    lo, hi, default = _fmt(p.minimum), _fmt(p.maximum), _fmt(float(p.default))
+    return f"    ({p.osc_address!r}, {t}({lo}), {t}({hi}), {t}({default})),"
+
+
 def td_script() -> str:
     """patches/touchdesigner/build_distill_network.py, run inside TouchDesigner."""
-    rows = "\n".join(
-        f"    ({p.osc_address!r}, {p.type.__name__}({_fmt(p.minimum)}), "
-        f"{p.type.__name__}({_fmt(p.maximum)}), {p.type.__name__}({_fmt(p.default)})),"
-        for p in PARAMS.values()
+    rows = "\n".join(_td_row(p) for p in PARAMS.values())
+    choices = "\n".join(
+        f"    {p.osc_address!r}: {list(p.choices)!r}," for p in PARAMS.values() if p.is_choice
     )
     return f'''"""Build a TouchDesigner network that plays distill_live over OSC.
 
@@ -282,6 +410,9 @@ It makes:
   distill_values   OSC In CHOP on port {DEFAULT_REPLY_PORT + 1}: echoed values (start distill-live with
                    --osc-echo --osc-reply-port {DEFAULT_REPLY_PORT + 1} to use it instead of the DAT).
 
+Keys: send_note(60, 100) plays middle C, send_note(60, 0) releases it; notes_off() releases
+all (a choice parameter's channel, scale or keys, is an index into CHOICES).
+
 Start distill_live with:  distill-live play --osc-reply-port {DEFAULT_REPLY_PORT}
 The OSC Out CHOP sends every frame; distill_live coalesces to the latest value per block.
 Generated from distill_live's parameter table (python -m distill_live.control.patchgen).
@@ -296,7 +427,17 @@ PARAMETERS = [
 {rows}
 ]
 
-COMMANDS = ["{OSC_PREFIX}/record/start", "{OSC_PREFIX}/record/stop", "{OSC_PREFIX}/status"]
+#: A choice parameter's channel is an index into its list here (distill_live takes it).
+CHOICES = {{
+{choices}
+}}
+
+COMMANDS = [
+    "{OSC_PREFIX}/record/start",
+    "{OSC_PREFIX}/record/stop",
+    "{OSC_PREFIX}/status",
+    "{NOTES_OFF_ADDRESS}",
+]
 
 
 def build(parent_comp):
@@ -332,6 +473,20 @@ def send_command(address, *args):
     if address not in COMMANDS:
         raise ValueError("unknown distill_live command %r; expected one of %s" % (address, COMMANDS))
     op("distill_out").sendOSC(address, args)
+
+
+def send_note(note, velocity=100):
+    """A key: note 0..127, velocity 0..127 (0 releases it). distill_live plays the last key
+    held; pair every note-on with a velocity-0 note-off (or call notes_off())."""
+    for what, x in (("note", note), ("velocity", velocity)):
+        if int(x) != x or not 0 <= x <= 127:
+            raise ValueError("%s must be a whole number in 0..127, got %r" % (what, x))
+    op("distill_out").sendOSC("{NOTE_ADDRESS}", [int(note), int(velocity)])
+
+
+def notes_off():
+    """Release every key (all notes off)."""
+    send_command("{NOTES_OFF_ADDRESS}")
 
 
 if "ui" in globals() and "op" in globals():  # inside TouchDesigner: build in the open network

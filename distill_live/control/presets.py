@@ -10,6 +10,8 @@
     [wild]
     temperature = 1.4
     top_p = 0.95
+    scale = "D dorian"   # a choice takes its name (any spelling the parameter understands)
+    keys = "gate"
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ControlError
-from ..params import PARAMS
+from ..params import PARAMS, Value
 from .engine_api import EngineLike
 
 __all__ = ["Preset", "Presets", "load_presets"]
@@ -32,7 +34,7 @@ __all__ = ["Preset", "Presets", "load_presets"]
 class Preset:
     name: str
     program: int
-    values: Mapping[str, int | float]
+    values: Mapping[str, Value]
 
 
 class Presets:
@@ -91,7 +93,7 @@ def load_presets(path: str | os.PathLike[str]) -> Presets:
         where = f"{path}: preset [{name}]{line}"
         if not isinstance(table, dict):
             raise ControlError(f"{where}: expected a table of parameter values, got {table!r}")
-        values: dict[str, int | float] = {}
+        values: dict[str, Value] = {}
         program = table.get("program", i)
         if isinstance(program, bool) or not isinstance(program, int) or not 0 <= program <= 127:
             raise ControlError(f"{where}: program must be an integer in 0..127, got {program!r}")

@@ -65,6 +65,9 @@ class ControlOptions:
     midi_out: str | None = None
     #: mido backend (e.g. "rtmidi/UNIX_JACK" or "jack"); None: mido's default.
     midi_backend: str | None = None
+    #: the keyboard's MIDI channel, 1..16 (notes, pitch bend, sustain pedal, all notes off);
+    #: None: any channel.
+    midi_channel: int | None = None
     #: MIDI mapping file (TOML); None: the default mapping. MIDI learn saves to it.
     midi_map: Path | None = None
     #: presets file (TOML); None: no presets.
@@ -130,8 +133,17 @@ def start_control(engine: EngineLike, options: ControlOptions) -> ControlHandle:
         else:
             mapping = default_mapping()  # learn creates --midi-map if it does not exist yet
         midi_in, midi_out = options.midi_in, options.midi_out
+        channel = options.midi_channel
+        if channel is not None and not 1 <= channel <= 16:
+            raise ControlError(f"the MIDI channel must be in 1..16, got {channel!r}")
         if midi_in or midi_out:
-            h.midi = MidiControl(engine, mapping, map_path=map_path, presets=h.presets)
+            h.midi = MidiControl(
+                engine,
+                mapping,
+                map_path=map_path,
+                presets=h.presets,
+                note_channel=None if channel is None else channel - 1,
+            )
             h._closers.append(h.midi.close)
             h.midi.open(midi_in, midi_out, options.midi_backend)
         if not options.no_osc:

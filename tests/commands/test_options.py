@@ -103,3 +103,25 @@ def test_record_flags() -> None:
     assert "--record-split-mb" not in parser.format_help()  # hidden
     with pytest.raises(SystemExit):
         parser.parse_args(["--subtype", "PCM_8"])
+
+
+def test_param_flags_help_shows_choices_and_defaults() -> None:
+    from distill_live.commands.options import add_param_arguments
+
+    parser = argparse.ArgumentParser()
+    add_param_arguments(parser)
+    text = " ".join(parser.format_help().split())  # a choice's str default formats too
+    assert "--scale CHOICE" in text and "One of: off, C chromatic, ..., B whole tone" in text
+    assert "--keys CHOICE" in text and "One of: free, gate; default free." in text
+    assert "--transpose INT" in text and "Range -24..24 semitones, default 0." in text
+    args = parser.parse_args(["--keys", "gate", "--bend", "-0.25"])
+    assert (args.keys, args.bend) == ("gate", -0.25)
+
+
+def test_midi_channel_flag() -> None:
+    p = argparse.ArgumentParser()
+    add_control_arguments(p)
+    assert p.parse_args([]).midi_channel is None
+    assert control_options(p.parse_args(["--midi-channel", "10"])).midi_channel == 10
+    with pytest.raises(SystemExit):
+        p.parse_args(["--midi-channel", "0"])

@@ -9,25 +9,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from distill_live.params import PARAMS, ParamValues
+from distill_live.params import PARAMS, ParamValues, Value, coerce_note
 
 
 @dataclass(frozen=True)
 class Change:
     frame: int
     param: str
-    value: int | float
+    value: Value
     source: str
+    velocity: int | None = None  # a note's (param "note"), as the engine's AppliedChange
 
 
 class FakeEngine:
     """The Engine's control surface, no audio: ``set`` queues, a 'generator' thread applies
     the latest value per parameter every ``block_s`` and calls the listeners, like the real
-    engine does at block boundaries."""
+    engine does at block boundaries. ``note`` and ``all_notes_off`` are recorded in
+    ``notes`` (``(note, velocity, source)``; all notes off as ``(None, 0, source)``) and
+    passed to the listeners as ``Change(frame, "note", note, source, velocity)``, in order."""
 
     def __init__(self, block_s: float = 0.005) -> None:
         self._values = ParamValues().as_dict()
-        self._pending: dict[str, tuple[int | float, str]] = {}
+        self._pending: dict[str, tuple[Value, str]] = {}
+        self._note_queue: list[tuple[int | None, int, str]] = []
+        self.notes: list[tuple[int | None, int, str]] = []
+        #: every set and note in call order: (name, value, source), a note as ("note",
+        #: (note, velocity), source), all notes off as ("notes_off", None, source)
+        self.events: list[tuple[str, object, str]] = []
         self._lock = threading.Lock()
         self._listeners: list[Callable[[Any], None]] = []
         self.calls: list[tuple[str, object, str]] = []
@@ -38,14 +46,29 @@ class FakeEngine:
         self._thread = threading.Thread(target=self._run, args=(block_s,), daemon=True)
         self._thread.start()
 
-    def set(self, name: str, value: object, source: str = "api") -> int | float:
+    def set(self, name: str, value: object, source: str = "api") -> Value:
         v, _ = PARAMS[name].coerce(value)
         with self._lock:
             self.calls.append((name, v, source))
+            self.events.append((name, v, source))
             self._pending[name] = (v, source)
         return v
 
-    def get(self, name: str) -> int | float:
+    def note(self, note: object, velocity: object = 100, source: str = "api") -> tuple[int, int]:
+        n, v = coerce_note(note, velocity)  # ControlError as the engine's
+        with self._lock:
+            self.notes.append((n, v, source))
+            self.events.append(("note", (n, v), source))
+            self._note_queue.append((n, v, source))
+        return n, v
+
+    def all_notes_off(self, source: str = "api") -> None:
+        with self._lock:
+            self.notes.append((None, 0, source))
+            self.events.append(("notes_off", None, source))
+            self._note_queue.append((None, 0, source))
+
+    def get(self, name: str) -> Value:
         with self._lock:
             if name in self._pending:
                 return self._pending[name][0]
@@ -85,10 +108,15 @@ class FakeEngine:
             self.frame += 256
             with self._lock:
                 pending, self._pending = self._pending, {}
+                notes, self._note_queue = self._note_queue, []
                 self._values.update({k: v for k, (v, _) in pending.items()})
-            for k, (v, src) in pending.items():
+            changes = [Change(self.frame, k, v, src) for k, (v, src) in pending.items()]
+            changes += [
+                Change(self.frame, "note", n, src, vel) for n, vel, src in notes if n is not None
+            ]
+            for change in changes:
                 for fn in self._listeners:
-                    fn(Change(self.frame, k, v, src))
+                    fn(change)
 
     def close(self) -> None:
         self._stop.set()

@@ -98,7 +98,7 @@ def test_relative_encoder_moves_int_exp_parameter(fake_engine: FakeEngine) -> No
     mc = MC(fake_engine, jump(ControlMapping("top_k", 21, mode="relative-binary-offset")))
     for _ in range(30):
         mc.handle(cc(21, 65))
-    assert fake_engine.get("top_k") > 2  # does not get stuck at the bottom of the exp curve
+    assert float(fake_engine.get("top_k")) > 2  # does not get stuck at the bottom of the exp curve
 
 
 def test_soft_takeover(fake_engine: FakeEngine) -> None:

@@ -83,7 +83,7 @@ def test_bundle_applies_in_order_last_wins(server: OscServer, fake_engine: FakeE
         bb.add_content(m.build())
     _send(server.port, bb.build().dgram)
     wait_until(lambda: server.stats().get("messages", 0) >= 3)
-    wait_until(lambda: abs(fake_engine.params["temperature"] - 0.6) < 1e-6, what="0.6")
+    wait_until(lambda: abs(float(fake_engine.params["temperature"]) - 0.6) < 1e-6, what="0.6")
 
 
 def test_out_of_range_is_clamped_and_answered(
@@ -199,6 +199,7 @@ def test_flood_is_coalesced(server: OscServer, fake_engine: FakeEngine) -> None:
             s.sendto(encode_message("/distill/gain", -50.0 + i * 0.01), ("127.0.0.1", server.port))
     wait_until(lambda: server.stats().get("messages", 0) >= 3000, what="all messages")
     wait_until(
-        lambda: abs(fake_engine.params["gain"] - (-50.0 + 2999 * 0.01)) < 1e-3, what="last value"
+        lambda: abs(float(fake_engine.params["gain"]) - (-50.0 + 2999 * 0.01)) < 1e-3,
+        what="last value",
     )
     assert len(fake_engine.calls) < 3000  # coalesced: fewer engine calls than messages

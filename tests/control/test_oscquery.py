@@ -28,10 +28,25 @@ def test_namespace_has_every_parameter_with_range_and_live_value(fake_engine: Fa
         for p in PARAMS.values():
             n = nodes[p.name]
             assert n["FULL_PATH"] == p.osc_address and n["TYPE"] == p.osc_typetag
-            assert n["RANGE"] == [{"MIN": p.minimum, "MAX": p.maximum}]
+            if p.is_choice:  # a string whose RANGE lists its values (OSCQuery's VALS)
+                assert n["TYPE"] == "s" and n["RANGE"] == [{"VALS": list(p.choices)}]
+                assert n["CLIPMODE"] == ["none"]
+            else:
+                assert n["RANGE"] == [{"MIN": p.minimum, "MAX": p.maximum}]
+                assert n["CLIPMODE"] == ["both"]
             assert n["VALUE"] == [p.default] and n["ACCESS"] == 3
-            assert n["CLIPMODE"] == ["both"] and n["DESCRIPTION"] == p.description
+            assert n["DESCRIPTION"] == p.description
         assert nodes["gain"]["UNIT"] == ["gain.dB"]
+        assert nodes["keys"]["RANGE"] == [{"VALS": ["free", "gate"]}]
+        note = nodes["note"]  # a command of two ints: note and velocity, each 0..127
+        assert note["TYPE"] == "ii" and note["ACCESS"] == 2
+        assert note["RANGE"] == [{"MIN": 0, "MAX": 127}, {"MIN": 0, "MAX": 127}]
+        assert (
+            nodes["notes_off"]["TYPE"] == "N"
+            and nodes["record"]["CONTENTS"]["start"]["TYPE"] == "s"
+        )
+        fake_engine.set("scale", "a minor")
+        assert _get(q.port, "/distill/scale?VALUE") == {"VALUE": ["A minor"]}
         assert nodes["record"]["CONTENTS"]["start"]["FULL_PATH"] == "/distill/record/start"
         fake_engine.set("temperature", 0.42)
         assert _get(q.port, "/distill/temperature?VALUE") == {"VALUE": [0.42]}  # live

@@ -158,10 +158,42 @@ def test_touchdesigner_script_builds_network_with_known_addresses() -> None:
     names = [params.par.values[f"const{i}name"] for i in range(len(PARAMS))]
     assert names == [p.osc_address for p in PARAMS.values()]  # channel names = addresses
     defaults = [params.par.values[f"const{i}value"] for i in range(len(PARAMS))]
-    assert defaults == [p.default for p in PARAMS.values()]
+    # a CHOP channel carries numbers: a choice's default is its index into CHOICES
+    assert defaults == [
+        p.choices.index(str(p.default)) if p.is_choice else p.default for p in PARAMS.values()
+    ]
+    assert ns["CHOICES"] == {p.osc_address: list(p.choices) for p in PARAMS.values() if p.is_choice}
+    sent: list[tuple[str, Any]] = []
+
+    class _Out:
+        def sendOSC(self, address: str, args: Any) -> None:  # noqa: N802 (TouchDesigner's name)
+            sent.append((address, list(args)))
+
+    ns["op"] = lambda name: _Out()
+    ns["send_note"](57, 100)
+    ns["send_note"](57.0, 0)
+    ns["notes_off"]()
+    assert sent == [
+        ("/distill/note", [57, 100]),
+        ("/distill/note", [57, 0]),
+        ("/distill/notes_off", []),
+    ]
+    with pytest.raises(ValueError, match=r"note must be a whole number in 0..127, got 128"):
+        ns["send_note"](128)
     assert out.kind == "oscoutCHOP" and out.inputs == [params] and out.par.values["port"] == 9000
     assert replies.kind == "oscinDAT" and replies.par.values["port"] == 9001
     assert (PATCHES / "touchdesigner" / "README.md").read_text().count("/distill/") >= 3
+
+
+def _start_pd(messages: str) -> subprocess.Popen[str]:
+    """Pure Data, headless, running the committed patch after the ``-send`` messages."""
+    return subprocess.Popen(
+        ["pd", "-nogui", "-nosound", "-nomidi", "-stderr", "-send", messages, "-open"]
+        + [str(PATCHES / "distill_live.pd")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 @pytest.mark.jack
@@ -186,22 +218,7 @@ def test_pd_headless_changes_running_engine(
             "distill-status bang",
         ]
     )
-    pd = subprocess.Popen(
-        [
-            "pd",
-            "-nogui",
-            "-nosound",
-            "-nomidi",
-            "-stderr",
-            "-send",
-            messages,
-            "-open",
-            str(PATCHES / "distill_live.pd"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    pd = _start_pd(messages)
     try:
         wait_until(
             lambda: engine.get("temperature") == pytest.approx(0.5), 10, "temperature from Pd"
@@ -225,3 +242,45 @@ def test_pd_headless_changes_running_engine(
     assert "temperature 0.5 top_k 40" in status.group(1) and "underruns" in status.group(1)
     assert "error:" not in out.lower(), out
     assert list((tmp_path / "recordings").glob("*.wav"))
+
+
+def test_pd_keyboard_sends_notes_into_a_real_osc_server(fake_engine, free_udp_port: int) -> None:  # type: ignore[no-untyped-def]
+    """A real Pure Data runs the committed patch headless and plays its keyboard (a key
+    released after the hold time, a raw note-on and note-off, all notes off), the pitch
+    bend slider, the sustain toggle and the scale and keys boxes into a real OscServer over
+    UDP; the fake engine records what arrived (this tests the OSC path of the patch)."""
+    from distill_live.control.osc import OscServer
+
+    with OscServer(fake_engine, port=0, reply_port=free_udp_port) as srv:
+        messages = "; ".join(
+            [
+                f"distill-port {srv.port}",
+                f"distill-reply-port {free_udp_port}",
+                "distill-bend-in -0.5",
+                "distill-sustain-in 1",
+                "distill-scale-in 8",  # the index of C minor pentatonic
+                "distill-keys-in 1",  # gate
+                "distill-velocity 90",
+                "distill-hold 200",
+                "distill-key 60",  # note-on now, note-off 200 ms later
+                "distill-note-in 57 100",
+                "distill-note-in 57 0",
+                "distill-notes-off bang",
+            ]
+        )
+        pd = _start_pd(messages)
+        try:
+            wait_until(lambda: (60, 0, "osc") in fake_engine.notes, 10, "the key's release")
+            wait_until(lambda: fake_engine.get("keys") == "gate", 10, "keys from Pd")
+        finally:
+            pd.terminate()
+            out, _ = pd.communicate(timeout=10)
+    notes = [(n, v) for n, v, _ in fake_engine.notes]
+    assert notes[:4] == [(60, 90), (57, 100), (57, 0), (None, 0)], (notes, out)
+    assert notes[4:] == [(60, 0)]  # after the hold time
+    assert fake_engine.get("bend") == -0.5 and fake_engine.get("sustain") == 1
+    assert fake_engine.get("scale") == "C minor pentatonic"
+    # (the patch's first listen, on 9001, fails when another test or Pd holds that port)
+    errors = [ln for ln in out.splitlines() if "error" in ln.lower() and "listen" not in ln]
+    assert errors == [], out
+    assert srv.stats().get("rejected", 0) == 0
