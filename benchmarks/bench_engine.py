@@ -1,9 +1,9 @@
 """Engine benchmarks: realtime factor, underruns, control latency, startup, memory.
 
     .venv/bin/python benchmarks/bench_engine.py rtf [--seconds 60] [--stereo mono]
-    .venv/bin/python benchmarks/bench_engine.py play [--minutes 10] [--no-load] [--no-rt]
+    .venv/bin/python benchmarks/bench_engine.py play [--minutes 10] [--notes 250] [--no-load] [--no-rt]
     .venv/bin/python benchmarks/bench_engine.py jack-only [--minutes 10] [--no-load]
-    .venv/bin/python benchmarks/bench_engine.py latency [--changes 60] [--via api|osc]
+    .venv/bin/python benchmarks/bench_engine.py latency [--changes 60] [--via api|osc] [--change knob|note]
     .venv/bin/python benchmarks/bench_engine.py seams [--seconds 30]
     .venv/bin/python benchmarks/bench_engine.py startup [--runs 3]
 
@@ -22,14 +22,18 @@ with ``taskset``, keeps the second core busy (unless ``--no-load``). Prints devi
 underflows, empty-buffer callbacks, the worst gap between callbacks, the xruns jackd itself
 logged, the generator's median RTF and the resident memory of the engine and audio
 processes each minute (peak and growth from the end of the first minute to the end).
+``--notes MS`` plays a random key (MIDI 45..76, random velocity) every MS milliseconds,
+releasing the one before, as a player would.
 
 ``jack-only``: the same server and load with no client at all, counting the xruns jackd
 logs: its dummy driver sleeps until the next period and calls a cycle an xrun when it wakes
 up more than a period late, so this is the machine's own rate (scheduling latency), which
 every client then sees as output underflows.
 
-``latency``: parameter changes at random intervals (150-400 ms). For each: t0 is taken just
-before ``Engine.set`` (or just before the OSC packet is sent, ``--via osc``); the engine
+``latency``: parameter changes (``--change knob``: temperature) or keys (``--change note``: a
+new key pressed, the one before released, in one message) at random intervals (150-400 ms).
+For each: t0 is taken just before ``Engine.set`` / ``Engine.note`` (or just before the OSC
+packet is sent, ``--via osc``); the engine
 reports the output frame where the change takes effect (its listener); the audio process
 stamps each callback with ``time.monotonic_ns()`` and advances the ring's read position, so
 the latency is the start of the callback that hands that frame to JACK minus t0. (JACK's
@@ -186,6 +190,33 @@ def bench_jack_only(args: argparse.Namespace) -> None:
 
 
 # ----------------------------------------------------------------------------------- play
+@contextlib.contextmanager
+def _keys(eng: Any, every_ms: float | None) -> Iterator[None]:
+    """A thread that presses a random key every ``every_ms`` ms, releasing the one before."""
+    if not every_ms:
+        yield
+        return
+    stop = threading.Event()
+
+    def run() -> None:
+        rng = random.Random(1)
+        last = None
+        while not stop.wait(every_ms / 1000):
+            key = rng.randint(45, 76)
+            eng.note(key, rng.randint(40, 127))
+            if last is not None and last != key:
+                eng.note(last, 0)
+            last = key
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        t.join()
+
+
 def bench_play(args: argparse.Namespace) -> None:
     from distill_live.engine import Engine
 
@@ -195,7 +226,7 @@ def bench_play(args: argparse.Namespace) -> None:
     with _jack(not args.no_rt) as srv, _busy_core(not args.no_load, not args.load_anywhere):
         print(f"JACK dummy server {'realtime' if srv.realtime else 'not realtime'}")
         t0 = time.monotonic()
-        with Engine(model, lookahead_ms=args.lookahead) as eng:
+        with Engine(model, lookahead_ms=args.lookahead) as eng, _keys(eng, args.notes):
             print(f"first sound {eng.first_sound_s:.3f} s after Engine.start()")
             me = os.getpid()
             rss: list[tuple[float, float, float]] = []
@@ -276,20 +307,26 @@ def bench_latency(args: argparse.Namespace) -> None:
             client = SimpleUDPClient("127.0.0.1", port)
 
             def send(name: str, value: float) -> None:
-                client.send_message(f"/distill/{name}", float(value))
+                if name == "note":
+                    client.send_message("/distill/note", [int(value), 100])
+                else:
+                    client.send_message(f"/distill/{name}", float(value))
         else:
 
             def send(name: str, value: float) -> None:
-                eng.set(name, value)
+                if name == "note":
+                    eng.note(int(value), 100)
+                else:
+                    eng.set(name, value)
 
         time.sleep(1.0)
-        values = [0.7, 1.3]
+        values = [0.7, 1.3] if args.change == "knob" else [57.0, 64.0]
         for i in range(args.changes):
             time.sleep(rng.uniform(0.15, 0.4))
             got.clear()
             n0 = len(applied)
             t0 = time.monotonic_ns()
-            send("temperature", values[i % 2])
+            send("temperature" if args.change == "knob" else "note", values[i % 2])
             if not got.wait(2.0) or len(applied) <= n0:
                 print(f"change {i}: not applied within 2 s")
                 continue
@@ -308,11 +345,11 @@ def bench_latency(args: argparse.Namespace) -> None:
         if control is not None:
             control.close()
     print(
-        f"{len(lat_ms)} changes via {args.via}, lookahead {args.lookahead:g} ms, safety margin "
-        f"now {st['safety_ms']:.1f} ms, chunk {2 * model.hop / 48:.1f} ms"
+        f"{len(lat_ms)} {args.change} changes via {args.via}, lookahead {args.lookahead:g} ms, "
+        f"safety margin now {st['safety_ms']:.1f} ms, chunk {eng.chunk_frames * model.hop / 48:.1f} ms"
     )
     print(
-        f"control-to-sound latency: p50 {_pct(lat_ms, 50):.1f} ms, p95 {_pct(lat_ms, 95):.1f} "
+        f"{args.change}-to-sound latency: p50 {_pct(lat_ms, 50):.1f} ms, p95 {_pct(lat_ms, 95):.1f} "
         f"ms, max {max(lat_ms):.1f} ms, min {min(lat_ms):.1f} ms"
     )
     regen = st["regen_ms"]
@@ -438,9 +475,11 @@ def main(argv: list[str] | None = None) -> int:
         if name == "play":
             p.add_argument("--minutes", type=float, default=10.0)
             p.add_argument("--load-anywhere", action="store_true", help="do not pin the busy loop")
+            p.add_argument("--notes", type=float, default=None, help="a random key every N ms")
         else:
             p.add_argument("--changes", type=int, default=60)
             p.add_argument("--via", choices=("api", "osc"), default="api")
+            p.add_argument("--change", choices=("knob", "note"), default="knob")
     p = sub.add_parser("jack-only")
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--no-load", action="store_true")

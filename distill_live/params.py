@@ -97,7 +97,9 @@ class Param:
         return f"{_fmt(self.minimum)}..{_fmt(self.maximum)}"
 
     def _choice(self, value: object) -> str:
-        if isinstance(value, str):
+        if isinstance(value, bool):
+            pass  # not an index: falls through to the error
+        elif isinstance(value, str):
             try:
                 name = self.parse(value) if self.parse is not None else value.strip().lower()
             except ValueError as exc:

@@ -58,12 +58,16 @@ def test_oscquery_namespace() -> None:
 
     tree = namespace(_Values())  # type: ignore[arg-type]
     nodes = tree["CONTENTS"][OSC_PREFIX.strip("/")]["CONTENTS"]
-    params = {k: v for k, v in nodes.items() if "RANGE" in v}
+    params = {k: v for k, v in nodes.items() if v.get("ACCESS") == 3}  # read-write: params
     assert set(params) == NAMES
     for name, node in params.items():
         p = PARAMS[name]
         assert node["FULL_PATH"] == p.osc_address and node["TYPE"] == p.osc_typetag
-        assert node["RANGE"] == [{"MIN": p.minimum, "MAX": p.maximum}]
+        if p.is_choice:
+            assert node["RANGE"] == [{"VALS": list(p.choices)}]
+        else:
+            assert node["RANGE"] == [{"MIN": p.minimum, "MAX": p.maximum}]
+    assert nodes["note"]["TYPE"] == "ii"  # the keyboard: a command, not a parameter
     assert params["temperature"]["VALUE"] == [0.7]
 
 
@@ -92,10 +96,11 @@ def test_shipped_patches_are_current_and_cover_every_parameter() -> None:
     maxpat = json.loads((ROOT / "patches" / "distill_live.maxpat").read_text())
     assert maxpat == patchgen.max_patch()
     top = OSC_PREFIX.strip("/")
-    pd_params = set(re.findall(rf"oscformat {top} (\w+);", pd)) - {"record", "status"}
+    commands = {"record", "status", "note", "notes_off"}
+    pd_params = set(re.findall(rf"oscformat {top} (\w+);", pd)) - commands
     assert pd_params == NAMES
     max_params = set(re.findall(rf'prepend {OSC_PREFIX}/(\w+)"', json.dumps(maxpat)))
-    assert max_params - {"record", "status"} == NAMES
+    assert max_params - commands == NAMES
     td = patchgen.td_script()
     for name in NAMES:
         assert f"{OSC_PREFIX}/{name}" in td, name

@@ -82,12 +82,7 @@ def test_choice_coerce_takes_a_name_or_an_index_and_never_clamps(
         -1,
         0.5,
         None,
-        pytest.param(
-            True,
-            marks=pytest.mark.xfail(
-                strict=True, reason="params.py takes a bool as index 1 (for the lead to fix)"
-            ),
-        ),
+        True,
         math.nan,
     ],
 )

@@ -50,7 +50,7 @@ from .defaults import DEFAULT_LOOKAHEAD_MS
 from .generator import chunk_frames_for
 from .output import check_samplerate
 from .ring import H, Ring
-from .stream import AppliedChange, Change, Stream
+from .stream import SPLICE_FRAMES, AppliedChange, Change, Stream
 from .tee import RecordingTee
 
 __all__ = ["Engine", "AppliedChange"]
@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 
 #: Where a change may land at the earliest: play position + guard + the time regeneration
 #: takes (the worst of the last 50, x1.2, + 3 ms), at least this many ms.
-MIN_SAFETY_MS = 40.0
+MIN_SAFETY_MS = 10.0
 GUARD_MS = 6.0  # frames this close to the play position are never rewritten
 
 
@@ -172,6 +172,7 @@ class Engine:
             channels=self.channels,
             chunk_frames=self.chunk_frames,
         )
+        self._tee.stream_started(self._params.as_dict())
         self._fill(min(self._lookahead_frames(), int(0.1 * self.samplerate)))
         self.ring.header[H.PRIMED] = 1
         self.ring.header[H.GAP_RESET] = 1
@@ -287,6 +288,7 @@ class Engine:
         if not 0 < float(fade_s) <= 30:
             raise ValueError(f"fade must be in (0, 30] s, got {fade_s}")
         self.model = new
+        self._tee.not_replayable()
         self._queue.put(("switch", (new, float(fade_s))))
         self._wake.set()
 
@@ -416,7 +418,7 @@ class Engine:
             self._level = max(float(np.max(np.abs(data))), self._level * 0.7)
         if pos != ring.write_pos:  # replaces look-ahead dropped by a change
             start = ring.rewrite(pos, data, int(GUARD_MS * self.samplerate / 1000))
-            if start != pos:
+            if start > max(pos, stream.changed_at):  # frames that should have changed played
                 self._late_rollbacks += 1
             data = data[start - pos :]
             pos = start
@@ -442,7 +444,9 @@ class Engine:
         self._changes_applied += len(applied)
         if frame < ring.write_pos:
             self._rollbacks += 1
-            self._produce()  # the first regenerated chunk, written over the old look-ahead
+            # the regenerated chunks up to the end of the splice, written over the old ones
+            while stream.out_pos < stream.changed_at + SPLICE_FRAMES:
+                self._produce()
             self._regen_s.append(time.perf_counter() - t)
         with self._lock:
             listeners = list(self._listeners)

@@ -29,7 +29,17 @@ from .defaults import DEFAULT_LOOKAHEAD_MS
 from .generator import chunk_frames_for
 from .stream import AppliedChange, Change, FrameQueue, Stream
 
-__all__ = ["render", "render_frames", "drive", "AutomationEvent", "load_automation", "RENDER_RATES"]
+__all__ = [
+    "render",
+    "render_frames",
+    "drive",
+    "AutomationEvent",
+    "load_automation",
+    "Take",
+    "load_take",
+    "replay",
+    "RENDER_RATES",
+]
 
 RENDER_RATES = (44100, 48000, 96000)
 
@@ -213,9 +223,12 @@ def render(
     chunk_frames: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     metadata: Mapping[str, Any] | None = None,
+    start_s: float = 0.0,
 ) -> Path:
     """Render ``duration_s`` seconds to ``out_path`` (never overwritten) and its JSON sidecar
-    through :class:`~distill_live.record.Recorder`. Returns the path written.
+    through :class:`~distill_live.record.Recorder`. Returns the path written. ``start_s``
+    (on a whole output frame) renders the stream from its start but writes from there on
+    (automation times count from the stream's start).
 
     ``container`` (wav, rf64, w64) and ``split_bytes`` (part size limit; None: just under
     4 GiB for wav, no split for rf64/w64) are passed to the Recorder."""
@@ -235,6 +248,7 @@ def render(
     if channels is None:
         channels = 1 if stereo == "mono" else 2
     n_frames = int(round(float(duration_s) * samplerate))
+    skip = int(round(float(start_s) * samplerate))
     rec = Recorder(
         out_path,
         samplerate=samplerate,
@@ -256,11 +270,20 @@ def render(
         ),
     )
     rec.start()
+    done = 0
+
+    def sink(block: np.ndarray) -> None:
+        nonlocal done
+        cut = min(max(skip - done, 0), block.shape[0])
+        done += block.shape[0]
+        if cut < block.shape[0]:
+            rec.write(block[cut:])
+
     try:
         drive(
             model,
-            n_frames,
-            rec.write,
+            skip + n_frames,
+            sink,
             params=params,
             stereo=stereo,
             samplerate=samplerate,
@@ -269,9 +292,115 @@ def render(
             blocksize=blocksize,
             lookahead_ms=lookahead_ms,
             chunk_frames=chunk_frames,
-            on_change=lambda ch: rec.event(ch.frame, ch.param, ch.value, ch.source, ch.velocity),
+            on_change=lambda ch: rec.event(
+                ch.frame - skip, ch.param, ch.value, ch.source, ch.velocity
+            ),
             progress=progress,
         )
     finally:
         rec.stop()  # on an error too: keeps what was written, the sidecar says how much
     return Path(rec.path)
+
+
+# ------------------------------------------------------------------------------- replay
+@dataclass(frozen=True)
+class Take:
+    """What replaying a recorded take needs, read from its sidecar (:func:`load_take`)."""
+
+    params: ParamValues  # the stream's parameters when it started
+    events: list[AutomationEvent]  # every change, in seconds from the stream's start
+    origin_frame: int  # the take's first frame in the stream
+    frames: int  # frames the take holds
+    samplerate: int
+    channels: int
+    stereo: str
+    chunk_frames: int | None
+    model_path: str | None
+    model_sha256: str | None
+
+
+def load_take(path: str | os.PathLike[str]) -> Take:
+    """Read a take's sidecar (``TAKE.wav.json``, or the take itself: its sidecar is found
+    next to it). :class:`ControlError` says what is missing or why it cannot be replayed."""
+    from ..record.naming import sidecar_path
+
+    p = Path(path)
+    side = p if p.suffix == ".json" else sidecar_path(p)
+    try:
+        doc = json.loads(side.read_text())
+    except FileNotFoundError:
+        raise ControlError(f"no sidecar {str(side)!r} to replay the take from") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ControlError(f"sidecar {str(side)!r} is not valid JSON: {exc}") from None
+    stream = doc.get("stream") if isinstance(doc, dict) else None
+    if not isinstance(stream, dict):
+        raise ControlError(
+            f"{side} has no 'stream' block: only takes recorded by distill-live play (this "
+            "version or later) can be replayed; for a render, render its automation again"
+        )
+    if not stream.get("replayable", False):
+        raise ControlError(f"{side}: the model was switched during the session: no replay")
+    sr = int(doc["audio"]["samplerate"])
+    origin = int(stream["origin_frame"])
+    raw = [*stream.get("events_before", [])]
+    raw += [{**e, "frame": origin + int(e["frame"])} for e in doc.get("events", [])]
+    events = parse_automation(
+        [
+            {k: v for k, v in {**e, "time_s": int(e["frame"]) / sr}.items() if k in _KEYS}
+            for e in raw
+        ],
+        where=str(side),
+    )
+    model = doc.get("model") or {}
+    return Take(
+        params=ParamValues(stream["params"]),
+        events=events,
+        origin_frame=origin,
+        frames=int(doc["frames_written"]),
+        samplerate=sr,
+        channels=int(doc["audio"]["channels"]),
+        stereo=str(doc.get("stereo") or "mono"),
+        chunk_frames=(doc.get("engine") or {}).get("chunk_frames"),
+        model_path=model.get("path"),
+        model_sha256=model.get("sha256"),
+    )
+
+
+_KEYS = ("time_s", "param", "value", "velocity")
+
+
+def replay(
+    take: Take | str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    model: Any = None,
+    **kw: Any,
+) -> Path:
+    """Render a recorded take again from its sidecar: the same model, seed, settings and
+    events give the same audio, bit for bit. ``model`` defaults to the take's (by path);
+    other keyword arguments (subtype, container) go to :func:`render`."""
+    if not isinstance(take, Take):
+        take = load_take(take)
+    if model is None:
+        if take.model_path is None:
+            raise ControlError("the take does not name its model file: give the model")
+        model = take.model_path
+    model = resolve_model(model)
+    sha = getattr(model, "sha256", None)
+    if take.model_sha256 and sha and sha != take.model_sha256:
+        raise ControlError(
+            f"the model {getattr(model, 'path', model)} is not the take's (sha256 "
+            f"{take.model_sha256[:12]}..., this one {sha[:12]}...)"
+        )
+    return render(
+        model,
+        out_path,
+        take.frames / take.samplerate,
+        params=take.params,
+        stereo=take.stereo,
+        samplerate=take.samplerate,
+        channels=take.channels,
+        automation=take.events,
+        chunk_frames=take.chunk_frames,
+        start_s=take.origin_frame / take.samplerate,
+        **kw,
+    )

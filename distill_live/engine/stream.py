@@ -4,17 +4,22 @@
 the offline render (a virtual clock) drive. It produces output frames chunk by chunk and
 applies parameter changes at chunk boundaries:
 
-* A change is applied at the first chunk boundary whose output position is at or after the
-  position the caller asks for (``not_before``): the live engine asks for "the play position
-  plus a safety margin", the render for "the automation event's time".
-* If that boundary lies in look-ahead already produced, the stream rolls back to it: the
-  generator restores its prior/random state (sampling parameters) or only its decode
-  position (gain, width), the post chain restores its filter states, and the caller
-  overwrites the queued frames from there. Rolling back to a boundary and producing again
-  gives exactly what changing the value at that boundary in the first place gives, so the
-  regenerated audio joins the kept audio like any other chunk (linear crossfade included),
-  and live changes equal offline automation at the same boundaries.
-* Boundaries never go backwards (a later change never lands before an earlier one).
+* A change takes effect at exactly the output frame ``S`` the caller asks for
+  (``not_before``): the live engine asks for "the play position plus a safety margin", the
+  render for "the automation event's time". The stream rolls back to the last chunk
+  boundary ``F <= S`` (the generator restores its prior/random state when codes must be drawn
+  again, or only its decode position; the post chain restores its filter states), makes the
+  new audio from ``F``, and splices it in at ``S``: frames ``F..S`` stay what they were, the
+  next :data:`SPLICE_FRAMES` fade linearly from the old audio into the new (two decodes of
+  the same past are correlated, so the gains sum to one), and the rest is new. So a change
+  does not wait for a boundary (the chunk is only the unit of work), and as the old audio
+  is itself the stream's, a render of the same events at the same frames splices the same
+  way: live changes equal offline automation, bit for bit.
+* When no boundary at or before ``S`` can be rolled back to (a model switch's fade), the
+  change lands at the first boundary after ``S`` instead.
+* The caller overwrites its queued frames from ``F`` with what :meth:`produce` returns next
+  (the frames before ``S`` are the ones it has).
+* Changes never go backwards (a later change never lands before an earlier one).
 
 A model switch crossfades the old stream into a new one with an equal-power fade (two
 unrelated streams: their powers add).
@@ -44,7 +49,12 @@ __all__ = [
     "SAMPLING_PARAMS",
     "POST_PARAMS",
     "NOTE_EVENTS",
+    "SPLICE_FRAMES",
 ]
+
+#: Output frames over which a change fades from the old audio into the new (about 2.7 ms
+#: at 48 kHz): short enough to keep a key's attack, long enough not to click.
+SPLICE_FRAMES = 128
 
 SAMPLING_PARAMS = ("temperature", "top_k", "top_p", "seed")
 POST_PARAMS = ("gain", "width")
@@ -151,6 +161,11 @@ class Stream:
         )
         self.out_pos = 0  # output frames produced
         self._snaps: dict[int, tuple[int, Any]] = {}  # chunk frame → (out_pos, post state)
+        # what was produced since the oldest snapshot (for splicing): (out_pos, frames)
+        self._made: deque[tuple[int, np.ndarray]] = deque()
+        # a pending splice: (output frame S, the old frames from out_pos on)
+        self._splice: tuple[int, np.ndarray] | None = None
+        self.changed_at = 0  # output frame of the last change (frames before it are kept)
         self._floor = 0  # boundaries of later changes may not come before this output frame
         self.fade: _Fade | None = None
 
@@ -176,20 +191,54 @@ class Stream:
             if self.fade.finished:
                 self.fade = None
         out = self.post.process(raw)
+        if self._splice is not None:
+            out = self._spliced(out)
+        self._made.append((self.out_pos, out))
         self.out_pos += out.shape[0]
         if fading:  # no rollback into a fade: the outgoing stream cannot be replayed
             self._snaps.clear()
             self._floor = self.out_pos
         return out
 
+    def _spliced(self, out: np.ndarray) -> np.ndarray:
+        """New frames ``out`` (from :attr:`out_pos`) with the pending splice applied: the old
+        frames before S, then a linear fade from old to new over :data:`SPLICE_FRAMES`."""
+        assert self._splice is not None
+        at, old = self._splice  # old[0] is the frame at out_pos
+        pos, n = self.out_pos, out.shape[0]
+        keep = min(max(at - pos, 0), n, old.shape[0])
+        out = out.copy()
+        out[:keep] = old[:keep]
+        fade_end = min(n, at + SPLICE_FRAMES - pos, old.shape[0])
+        if fade_end > keep:
+            j = np.arange(keep, fade_end) - (at - pos)  # 0.. within the fade
+            w = ((j + 1) / (SPLICE_FRAMES + 1)).astype(np.float32)[:, None]
+            out[keep:fade_end] = old[keep:fade_end] * (1 - w) + out[keep:fade_end] * w
+        rest = old[n:]
+        done = at + SPLICE_FRAMES <= pos + n or not rest.shape[0]
+        self._splice = None if done else (at, rest)
+        return out
+
+    def _old_frames(self, start: int, end: int) -> np.ndarray:
+        """Frames ``start..end`` as produced (from :attr:`_made`)."""
+        parts = []
+        for pos, data in self._made:
+            lo, hi = max(start, pos), min(end, pos + data.shape[0])
+            if hi > lo:
+                parts.append(data[lo - pos : hi - pos])
+        return np.concatenate(parts) if parts else np.zeros((0, self.channels), np.float32)
+
     def prune(self, before_out: int) -> None:
-        """Forget rollback points whose output position is before ``before_out``."""
-        drop = [f for f, (o, _) in self._snaps.items() if o < before_out]
-        if not drop:
-            return
-        for f in drop:
+        """Forget rollback points whose output position is before ``before_out``, but the
+        last of them (a change at ``before_out`` may still roll back to it and splice)."""
+        old = sorted(f for f, (o, _) in self._snaps.items() if o < before_out)[:-1]
+        for f in old:
             del self._snaps[f]
-        self.gen.prune(max(drop) + 1)
+        oldest = min((o for o, _ in self._snaps.values()), default=self.out_pos)
+        while self._made and self._made[0][0] + self._made[0][1].shape[0] <= oldest:
+            self._made.popleft()
+        if old:
+            self.gen.prune(max(old) + 1)
 
     # ------------------------------------------------------------------ changes
     def apply(
@@ -217,8 +266,9 @@ class Stream:
                 if ch.param == "sustain":
                     keyboard.set_sustain(bool(ch.value))
         target = max(not_before, self._floor)
-        if self.out_pos < target:
-            return None
+        on_boundary = target == self.out_pos or any(o == target for o, _ in self._snaps.values())
+        if self.out_pos < target or (self.out_pos < target + SPLICE_FRAMES and not on_boundary):
+            return None  # not reached yet, or the old audio to fade from is not made yet
         if not effective:
             return self.out_pos, []
         steer: Steer | None = None
@@ -229,12 +279,17 @@ class Stream:
         resample = any(ch.param in SAMPLING_PARAMS for ch in effective) or (
             steer is not None and steer.allowed != self.gen.steer.allowed
         )
-        frame = self.gen.emitted
-        if self.fade is None:
-            for f in sorted(self._snaps):
-                if self._snaps[f][0] >= target and (not resample or self.gen.can_rollback_codes(f)):
-                    frame = f
-                    break
+        # chunk boundaries (code frame → output frame): the snapshots and where we are now
+        bounds = {f: o for f, (o, _) in self._snaps.items()} | {self.gen.emitted: self.out_pos}
+        usable = [
+            f
+            for f in sorted(bounds)
+            if f == self.gen.emitted
+            or (self.fade is None and (not resample or self.gen.can_rollback_codes(f)))
+        ]
+        before = [f for f in usable if bounds[f] <= target]
+        frame = before[-1] if before else next(f for f in usable if bounds[f] >= target)
+        at = max(target, bounds[frame])
         if resample:
             self.gen.rollback_codes(frame)
             reseed = any(ch.param == "seed" for ch in effective)
@@ -247,15 +302,23 @@ class Stream:
         if frame in self._snaps:
             out_pos, post_state = self._snaps[frame]
             self.post.restore(post_state)
+            # keep the old frames up to the change and fade after it
+            old = self._old_frames(out_pos, at + SPLICE_FRAMES)
+            self._splice = (at, old) if at > out_pos else None
+            while self._made and self._made[-1][0] >= out_pos:
+                self._made.pop()
+            if self._made and self._made[-1][0] + self._made[-1][1].shape[0] > out_pos:
+                p0, d0 = self._made.pop()
+                self._made.append((p0, d0[: out_pos - p0]))
             self.out_pos = out_pos
             for f in [f for f in self._snaps if f >= frame]:
                 del self._snaps[f]
         self.post.set(float(new["gain"]), float(new["width"]))
         self.params = new
-        self._floor = self.out_pos
+        self._floor = self.changed_at = at
         applied = [
             AppliedChange(
-                self.out_pos,
+                at,
                 ch.param,
                 ch.value if ch.param in NOTE_EVENTS else new[ch.param],
                 ch.source,
@@ -294,6 +357,9 @@ class FrameQueue:
         self.final = 0  # position up to which frames have been taken
 
     def put(self, pos: int, frames: np.ndarray) -> None:
+        if pos < self.final:  # frames already taken: a splice keeps them as they were
+            frames = frames[self.final - pos :]
+            pos = self.final
         q = self._blocks
         while q and q[-1][0] >= pos:
             q.pop()

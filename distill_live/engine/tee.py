@@ -7,6 +7,11 @@ replaced by a change. A recording started mid-stream begins at the first frame n
 on, so the file is the stream from its origin on, bit for bit. Applied changes become the
 sidecar's events, and the ring's empty-callback count its underruns.
 
+The tee also keeps every change applied since the stream started, so that a take started
+mid-stream can be replayed: its sidecar's ``stream`` block holds the parameters the stream
+started with, the take's origin in the stream, and the changes before it
+(:func:`distill_live.engine.render.load_take`).
+
 The tee shares the engine's lock (it guards the recorder handle and the queued frames); every
 method takes it itself, never across disk I/O: :meth:`RecordingTee.start` picks the name,
 recovers crashed sessions and creates the files before it takes the lock to attach.
@@ -34,7 +39,11 @@ from ..record.recorder import Recorder
 from .ring import H, Ring
 from .stream import AppliedChange, FrameQueue
 
-__all__ = ["RecordingTee"]
+__all__ = ["RecordingTee", "MAX_HISTORY"]
+
+#: Changes kept for replay (a note every 100 ms for 27 hours); past it a take is marked
+#: not replayable.
+MAX_HISTORY = 1_000_000
 
 
 class RecordingTee:
@@ -48,6 +57,21 @@ class RecordingTee:
         self._committed = 0  # ring position up to which played frames were handed on
         self._origin = 0  # ring position of the recording's first frame
         self._underruns0 = 0
+        self._history: list[AppliedChange] = []  # every change since the stream started
+        self._params0: dict[str, Any] = {}
+        self._replayable = True
+
+    def stream_started(self, params: Mapping[str, Any]) -> None:
+        """A new stream starts with ``params``: the history of changes starts again."""
+        with self._lock:
+            self._history = []
+            self._params0 = dict(params)
+            self._replayable = True
+
+    def not_replayable(self) -> None:
+        """Something that events cannot replay happened (a model switch)."""
+        with self._lock:
+            self._replayable = False
 
     @property
     def recorder(self) -> Recorder | None:
@@ -70,8 +94,13 @@ class RecordingTee:
     def applied(self, changes: Iterable[AppliedChange]) -> None:
         """Changes that took effect: the recording's events, if recording."""
         with self._lock:
+            changes = list(changes)
             if self._recorder is not None:
                 self._events.extend(changes)
+            if len(self._history) + len(changes) > MAX_HISTORY:
+                self._replayable = False
+            else:
+                self._history.extend(changes)
 
     def commit(self, ring: Ring) -> None:
         """Hand the frames played so far to the recorder, if any."""
@@ -141,6 +170,7 @@ class RecordingTee:
                 busy = None
                 self._commit(ring, None)
                 rec.origin_frame = self._origin = self._committed
+                rec.set_metadata("stream", self._stream_info())
                 self._underruns0 = int(ring.header[H.EMPTY])
                 self._events.clear()
                 self._recorder = rec
@@ -151,6 +181,22 @@ class RecordingTee:
                     os.remove(q)
             raise RecordingError(f"already recording to {busy.path}")
         return Path(rec.path)
+
+    def _stream_info(self) -> dict[str, Any]:
+        """(With the lock held.) What replaying this take needs from before its origin."""
+        before = []
+        for ch in self._history:
+            if ch.frame < self._origin:
+                ev: dict[str, Any] = {"frame": ch.frame, "param": ch.param, "value": ch.value}
+                if ch.velocity is not None:
+                    ev["velocity"] = ch.velocity
+                before.append(ev)
+        return {
+            "origin_frame": self._origin,
+            "params": self._params0,
+            "events_before": before,
+            "replayable": self._replayable,
+        }
 
     def _drop_failed_recorder(self) -> None:
         """Close a recording that failed (its sidecar already says why), so a new one can

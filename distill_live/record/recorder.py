@@ -448,6 +448,10 @@ class Recorder:
             ev["velocity"] = int(velocity)
         self._events.append(ev)
 
+    def set_metadata(self, key: str, value: Any) -> None:
+        """Add ``key`` to the sidecar's session metadata (JSON-serialisable values only)."""
+        self._metadata[str(key)] = _jsonable(value)
+
     def set_underruns(self, count: int) -> None:
         """Report the audio underruns that happened since the recording started."""
         self._underruns = int(count)
