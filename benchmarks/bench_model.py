@@ -1,6 +1,7 @@
 """Model speed on one CPU thread: the prior's sampling and the codec's decoding.
 
     .venv/bin/python benchmarks/bench_model.py [--model PATH|default] [--runs 9] [--seconds 1]
+        [--chunk N ...]
 
 Uses the shipped default model if it exists (or ``--model``), else an untrained model built
 with the default (non-tiny) configs: speed does not depend on the weights. Prints, as the
@@ -12,8 +13,8 @@ median (and min/max) of ``--runs`` runs, each after a warm-up:
   state of an endless stream);
 * codec: time to turn those codes into audio (``codes_to_embeddings`` + ``decode``), alone
   and with ``decoder_context`` frames of context on each side (what a windowed engine pays);
-  for a causal (pitched) codec also streamed in the engine's chunks (``decode_step``, each
-  frame once: what the engine pays for it);
+  for a causal (pitched) codec also streamed (``decode_step``, each frame once: what the
+  engine pays for it) in chunks of 1 and 2 frames and of the engine's chunk, or of ``--chunk``;
 * their sum as a real-time factor.
 
 ``--untrained pitched`` builds an untrained model of train's default configs (the pitched
@@ -72,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--runs", type=int, default=9)
     ap.add_argument("--seconds", type=float, default=1.0, help="audio per run (default 1)")
+    ap.add_argument(
+        "--chunk",
+        type=int,
+        nargs="+",
+        default=None,
+        help="frames per decode_step call for the streamed timing (default: 1, 2, the engine's)",
+    )
     args = ap.parse_args(argv)
 
     model: DistillModel
@@ -140,18 +148,23 @@ def main(argv: list[str] | None = None) -> int:
 
         t_dec = _time(decode(codes), args.runs)
         t_dec_ctx = _time(decode(codes_ctx), args.runs)
-        t_stream: list[float] | None = None
-        chunk = chunk_frames_for(model.hop)
+        engine_chunk = chunk_frames_for(model.hop, isinstance(codec, PitchedCodec))
+        chunks = args.chunk or sorted({1, 2, engine_chunk})
+        t_streams: dict[int, list[float]] = {}
         if isinstance(codec, PitchedCodec):
             causal = codec
 
-            def streamed() -> None:
-                state = causal.initial_state(1)
-                for a in range(0, n, chunk):
-                    emb = causal.codes_to_embeddings(codes[:, :, a : a + chunk])
-                    _, state = causal.decode_step(emb, state)
+            def streamed(chunk: int) -> Callable[[], object]:
+                def run() -> None:
+                    state = causal.initial_state(1)
+                    for a in range(0, n, chunk):
+                        emb = causal.codes_to_embeddings(codes[:, :, a : a + chunk])
+                        _, state = causal.decode_step(emb, state)
 
-            t_stream = _time(streamed, args.runs)
+                return run
+
+            for chunk in chunks:
+                t_streams[chunk] = _time(streamed(chunk), args.runs)
 
     per = args.seconds
     print(f"prior, codes for {per:g} s (T=1.0):           {_fmt(t_prior)}")
@@ -160,8 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  = {statistics.median(t_prior) / n * 1e3:.2f} ms per frame incl. sampling")
     print(f"codec decode of {per:g} s:                    {_fmt(t_dec)}")
     print(f"codec decode of {per:g} s + {ctx} frames context each side: {_fmt(t_dec_ctx)}")
-    if t_stream is not None:
-        print(f"codec decode of {per:g} s, streamed in {chunk}-frame chunks: {_fmt(t_stream)}")
+    for chunk, ts in t_streams.items():
+        print(f"codec decode of {per:g} s, streamed in {chunk}-frame chunks: {_fmt(ts)}")
+    # as the engine decodes: streamed in its chunk (or the smallest asked for)
+    t_stream = t_streams.get(engine_chunk) or (t_streams[min(t_streams)] if t_streams else None)
     rtf_p = statistics.median(t_prior) / per
     rtf_d = statistics.median(t_dec_ctx if t_stream is None else t_stream) / per
     print(

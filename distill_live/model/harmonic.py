@@ -16,6 +16,7 @@ bend or glide sweeps a partial past it).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -51,6 +52,43 @@ class OscState:
         return OscState(self.phase.clone(), self.f0.clone(), self.amps.clone())
 
 
+@dataclass(frozen=True)
+class _Constants:
+    """What every call of the bank multiplies or compares by, as tensors: a Python number
+    costs a conversion per operation (the values are the same: torch rounds a Python number
+    to the tensor's dtype)."""
+
+    k: Tensor  # (H, 1): the harmonic numbers 1..H
+    w: Tensor  # (hop,): the ramp weights (n + 1) / hop
+    two_pi: Tensor  # (): 2π in the audio's dtype
+    two_pi_64: Tensor  # (): 2π in float64, for the running phase
+    rate: Tensor  # (): the sample rate
+    nyquist: Tensor  # (): half the sample rate
+    zero: Tensor  # ()
+
+
+@functools.lru_cache(maxsize=16)
+def _constants(
+    n_harmonics: int, hop: int, sample_rate: int, dtype: torch.dtype, device: torch.device
+) -> _Constants:
+    """Made once per shape, plain tensors even when first asked for under ``inference_mode``
+    (so that autograd may use them later); nothing writes to them."""
+    with torch.inference_mode(False), torch.no_grad():
+
+        def scalar(x: float, dt: torch.dtype = dtype) -> Tensor:
+            return torch.tensor(x, dtype=dt, device=device)
+
+        return _Constants(
+            k=torch.arange(1, n_harmonics + 1, dtype=dtype, device=device).unsqueeze(1),
+            w=torch.arange(1, hop + 1, dtype=dtype, device=device) / hop,
+            two_pi=scalar(2 * math.pi),
+            two_pi_64=scalar(2 * math.pi, torch.float64),
+            rate=scalar(sample_rate),
+            nyquist=scalar(sample_rate / 2),
+            zero=scalar(0.0),
+        )
+
+
 def harmonic_bank(
     f0: Tensor, amps: Tensor, hop: int, sample_rate: int, state: OscState | None = None
 ) -> tuple[Tensor, OscState]:
@@ -59,6 +97,9 @@ def harmonic_bank(
     f0: (B, T) Hz per frame (0 = unpitched). amps: (B, H, T) amplitude of harmonic h+1 per
     frame (>= 0; an unpitched frame's amplitudes are ignored and treated as 0).
     Returns audio (B, T * hop) and the :class:`OscState` after frame T-1.
+
+    Autograd flows through ``amps`` only (the phases depend on f0 alone). A stream renders
+    one frame per call, so the steps below are few whole-tensor operations.
     """
     b, h, t = amps.shape
     if f0.shape != (b, t):
@@ -66,45 +107,44 @@ def harmonic_bank(
     if state is None:
         state = OscState.initial(b, h, amps.dtype)
     dtype = amps.dtype
-    pitched = f0 > 0  # (B, T)
+    c = _constants(h, hop, sample_rate, dtype, amps.device)
+    f0s = torch.cat([state.f0.to(dtype).unsqueeze(1), f0], dim=1)  # (B, T + 1): frame i-1, i
+    positive = torch.gt(f0s, c.zero)
+    pitched, f0_prev = positive[:, 1:], f0s[:, :-1]  # (B, T)
     # f0 at each frame's start and end. A release frame (unpitched after pitched) holds the
     # previous f0 while its amplitudes fall to 0; an onset frame (pitched after unpitched)
     # starts at its own f0 while they rise from 0; a frame between two unpitched ones is
     # silent and does not advance the phase. Each depends on frame i-1 only: the state.
-    f0_prev = torch.cat([state.f0.to(dtype).unsqueeze(1), f0[:, :-1]], dim=1)  # (B, T)
     end = torch.where(pitched, f0, f0_prev)
-    start = torch.where(f0_prev > 0, f0_prev, end)
-    k = torch.arange(1, h + 1, dtype=dtype).view(1, h, 1)
+    start = torch.where(positive[:, :-1], f0_prev, end)
     # a partial at or above Nyquist anywhere in a frame is silent for that frame
-    audible = (k * torch.maximum(start, end).unsqueeze(1)) < (sample_rate / 2)  # (B, H, T)
-    amps = amps * pitched.unsqueeze(1).to(dtype)  # (B, H, T)
-    amps_prev = torch.cat([state.amps.to(dtype).unsqueeze(2), amps[:, :, :-1]], dim=2)
-    amps_end = amps * audible.to(dtype)
-    amps_start = amps_prev * audible.to(dtype)
+    audible = torch.lt(c.k * torch.maximum(start, end).unsqueeze(1), c.nyquist)  # (B, H, T)
+    # amplitudes at each frame's start and end: the previous frame's (the state's for the
+    # first) and this frame's, both silenced where the partial is not audible
+    amps = torch.cat([state.amps.to(dtype).unsqueeze(2), amps * pitched.unsqueeze(1)], dim=2)
+    ramps = (amps.unfold(2, 2, 1) * audible.unsqueeze(3)).permute(0, 2, 3, 1)  # (B, T, 2, H)
 
     # per-sample ramps within each frame: weight (n + 1) / hop on this frame's value
-    w = torch.arange(1, hop + 1, dtype=dtype) / hop  # (hop,)
-    f_inst = start.unsqueeze(2) + (end - start).unsqueeze(2) * w  # (B, T, hop) Hz
-    step = 2 * math.pi * f_inst / sample_rate  # (B, T, hop) radians per sample
+    f_inst = start.unsqueeze(2) + (end - start).unsqueeze(2) * c.w  # (B, T, hop) Hz
+    step = c.two_pi * f_inst / c.rate  # (B, T, hop) radians per sample
     # the fundamental's phase at each frame's start: a float64 running sum over frames, so a
     # stream rendered in chunks and the whole sequence agree; within a frame, float32
     advance = step.double().sum(dim=2)  # (B, T)
-    frame_start = torch.remainder(
-        state.phase.unsqueeze(1) + torch.cumsum(advance, dim=1) - advance, 2 * math.pi
-    )
+    unwrapped = state.phase.unsqueeze(1) + torch.cumsum(advance, dim=1)  # (B, T) at frame ends
+    frame_start = torch.remainder(unwrapped - advance, c.two_pi_64)
     theta = frame_start.to(dtype).unsqueeze(2) + torch.cumsum(step, dim=2)  # (B, T, hop)
 
-    # sum_k a_k(n) sin(k theta) with a_k(n) = s_k + w(n) d_k: one (hop, H) by (H, 2) product
-    # per frame; theta wrapped first so k * theta stays small enough for float32
-    theta = torch.remainder(theta, 2 * math.pi)
-    partials = torch.sin(theta.unsqueeze(3) * k.view(1, 1, 1, h))  # (B, T, hop, H)
-    coef = torch.stack([amps_start, amps_end - amps_start], dim=3).transpose(1, 2)  # (B, T, H, 2)
-    both = torch.matmul(partials, coef)  # (B, T, hop, 2)
-    audio = both[..., 0] + w * both[..., 1]  # (B, T, hop)
+    # sum_k a_k(n) sin(k theta) with a_k(n) the ramp from s_k to e_k: one (2, H) by (H, hop)
+    # product per frame, then the ramp's weights; theta wrapped first so k * theta stays
+    # small enough for float32
+    theta = torch.remainder(theta, c.two_pi)
+    partials = (c.k * theta.unsqueeze(2)).sin_()  # (B, T, H, hop); no gradient: in place
+    both = torch.matmul(ramps, partials)  # (B, T, 2, hop): the start and end amplitudes' sums
+    audio = torch.lerp(both[:, :, 0], both[:, :, 1], c.w)  # (B, T, hop)
 
     new_state = OscState(
-        phase=torch.remainder(state.phase + advance.sum(dim=1), 2 * math.pi).detach(),
-        f0=f0[:, -1].detach().clone(),
-        amps=amps[:, :, -1].detach().clone(),
+        phase=torch.remainder(unwrapped[:, -1], c.two_pi_64).detach(),
+        f0=f0s[:, -1].detach(),
+        amps=amps[:, :, -1].detach(),
     )
     return audio.reshape(b, t * hop), new_state

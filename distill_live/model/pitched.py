@@ -97,6 +97,45 @@ class DecoderState:
         )
 
 
+@dataclass(frozen=True)
+class _StepWeights:
+    """The weights the inference step multiplies by, in (in, out) layouts, contiguous: built
+    once per set of parameter values. ``key``: the storage and version of each parameter
+    they come from (``sources``), which an optimiser step, ``load_state_dict`` or ``.to``
+    changes."""
+
+    key: list[tuple[int, int]]
+    sources: list[Tensor]
+    conv_in: Tensor  # (k_in * (D + 1), C), rows (tap, channel)
+    conv_in_bias: Tensor  # (C,): the parameter itself
+    fc1: list[Tensor]  # per block (C, mult * C)
+    fc2: list[Tensor]  # per block (mult * C, C)
+    head: Tensor  # (C, H + sub * 2 * bins): harm_head and res_head side by side
+    head_bias: Tensor  # (H + sub * 2 * bins,)
+    head_max: Tensor  # (H + sub * 2 * bins,): the clamps before exp (2 amps, 12 log-mag)
+    zero: Tensor  # (): constants as tensors (a Python number costs a conversion per call)
+    ref_hz: Tensor  # (): the f0 feature's reference, 220 Hz
+
+
+def _versions(params: list[Tensor]) -> list[tuple[int, int]]:
+    """Each tensor's storage and version: what changes when it is moved or written in place
+    (an inference tensor has no version; one made under inference_mode is never trained)."""
+    return [(p.data_ptr(), -1 if p.is_inference() else p._version) for p in params]
+
+
+_OLA_PRODUCT_FRAMES = 8  # _fast_step overlap-adds up to this many frames by one product
+
+
+def _windows(x: Tensor, k: int) -> Tensor:
+    """x (B, k - 1 + n, C) → (B * n, k * C): each output frame's k inputs side by side, oldest
+    first (a view when n == 1, one copy otherwise)."""
+    b, t, c = x.shape
+    n = t - k + 1
+    if n == 1:
+        return x.reshape(b, k * c)
+    return x.unfold(1, k, 1).transpose(2, 3).reshape(b * n, k * c)  # (B, n, C, k) → rows
+
+
 class StreamingDecoder(nn.Module):
     """Embeddings (B, D + 1, F) → audio: harmonic oscillators plus an iSTFT residual."""
 
@@ -129,6 +168,8 @@ class StreamingDecoder(nn.Module):
             self.harm_head.weight.mul_(0.1)
             bias = self.res_head.bias.view(c.istft_sub, 2, self.n_bins)
             bias[:, 0] = math.log(0.01 * math.sqrt(self.n_fft))
+        self._weights: _StepWeights | None = None  # built by _step_weights
+        self._ola_mats: dict[tuple[int, torch.dtype, torch.device], Tensor] = {}
 
     def initial_state(self, batch: int, device: torch.device | None = None) -> DecoderState:
         c = self.c
@@ -159,7 +200,164 @@ class StreamingDecoder(nn.Module):
         The audio is the n frames' worth the stream has completed: the frames before the
         last one, after the previous call's last frame (the first call starts with one frame
         of lead-in: the left half of the first overlap-add window).
+
+        Without autograd (``no_grad`` / ``inference_mode``) this runs :meth:`_fast_step`,
+        with autograd :meth:`_graph_step`: the same sums (equal up to float rounding, tested).
         """
+        if torch.is_grad_enabled():
+            return self._graph_step(emb, state)
+        # oneDNN's GELU (torch's default for CPU floats) costs some microseconds a call more
+        # than torch's own kernel: off for the step (a process-wide flag, restored after)
+        mkldnn = torch._C._get_mkldnn_enabled()
+        torch._C._set_mkldnn_enabled(False)
+        try:
+            return self._fast_step(emb, state)
+        finally:
+            torch._C._set_mkldnn_enabled(mkldnn)
+
+    def _step_weights(self) -> _StepWeights:
+        """The weights in the fast step's layouts, rebuilt when a parameter they come from
+        has changed."""
+        w = self._weights
+        if w is not None and w.key == _versions(w.sources):
+            return w
+        blocks = [blk for blk in self.blocks if isinstance(blk, CausalBlock)]
+        sources = [self.conv_in.weight, self.harm_head.weight, self.harm_head.bias]
+        sources += [self.res_head.weight, self.res_head.bias]
+        sources += [p for blk in blocks for p in (blk.fc1.weight, blk.fc2.weight)]
+        # plain tensors even when first called under inference_mode, so that later no_grad
+        # calls may use them too
+        with torch.inference_mode(False), torch.no_grad():
+            n_harm = self.harm_head.out_features
+            head_max = self.harm_head.bias.new_zeros(n_harm + self.res_head.out_features)
+            head_max[:n_harm] = 2.0  # amplitudes: exp of at most 2
+            log_mag = head_max[n_harm:].view(-1, 2, self.n_bins)
+            log_mag[:, 0] = 12.0  # magnitudes: exp of at most 12 (the phases' exp is unused)
+            cw = self.conv_in.weight  # (C, D + 1, k_in)
+            assert self.conv_in.bias is not None
+            w = _StepWeights(
+                key=_versions(sources),
+                sources=sources,
+                conv_in=cw.permute(2, 1, 0).reshape(-1, cw.shape[0]).contiguous(),
+                conv_in_bias=self.conv_in.bias,
+                fc1=[blk.fc1.weight.t().contiguous() for blk in blocks],
+                fc2=[blk.fc2.weight.t().contiguous() for blk in blocks],
+                head=torch.cat([self.harm_head.weight, self.res_head.weight]).t().contiguous(),
+                head_bias=torch.cat([self.harm_head.bias, self.res_head.bias]),
+                head_max=head_max,
+                zero=cw.new_tensor(0.0),
+                ref_hz=cw.new_tensor(220.0),
+            )
+        self._weights = w
+        return w
+
+    def _fast_step(self, emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
+        """:meth:`step` without autograd, in few torch calls: activations time-major (B * n
+        rows of C), the input conv one product over a window of its cache and the new frames,
+        both heads one product, the overlap-add and the harmonic part's delay one product."""
+        c = self.c
+        w = self._step_weights()
+        b, _, n = emb.shape
+        f0 = emb[:, -1]  # (B, n) Hz
+        # the network's view of f0 (as _features): log2(f0 / 220), 0 for unpitched
+        logf = torch.where(
+            torch.gt(f0, w.zero), torch.log2(f0.clamp_min(1.0) / w.ref_hz), w.zero
+        )  # (B, n)
+        new = torch.cat([emb[:, :-1], logf.unsqueeze(1)], 1).transpose(1, 2)  # (B, n, D + 1)
+        x = torch.cat([state.caches[0].transpose(1, 2), new], 1)  # (B, k_in - 1 + n, D + 1)
+        caches = [x[:, n:].transpose(1, 2)]  # (B, D + 1, k_in - 1), a view of the window
+        h = torch.addmm(w.conv_in_bias, _windows(x, self.in_kernel), w.conv_in)  # (B * n, C)
+        dim = h.shape[1]
+        for i, blk in enumerate(self.blocks):
+            assert isinstance(blk, CausalBlock)
+            xc = torch.cat([state.caches[i + 1].transpose(1, 2), h.view(b, n, dim)], 1)
+            caches.append(xc[:, n:].transpose(1, 2))  # (B, C, k - 1)
+            # the depthwise conv: each frame's k inputs (B, n, C, k) times the taps, summed
+            y = (xc.unfold(1, blk.kernel, 1) * blk.weight).sum(3) + blk.bias  # (B, n, C)
+            y = F.layer_norm(
+                y.view(b * n, dim), (dim,), blk.norm.weight, blk.norm.bias, blk.norm.eps
+            )
+            y = F.gelu(torch.addmm(blk.fc1.bias, y, w.fc1[i]))  # (B * n, mult * C)
+            h = torch.addcmul(h, blk.gamma, torch.addmm(blk.fc2.bias, y, w.fc2[i]))
+        h = F.layer_norm(h, (dim,), self.norm.weight, self.norm.bias, self.norm.eps)
+        z = torch.addmm(w.head_bias, h, w.head)  # (B * n, H + sub * 2 * bins)
+        e = torch.exp(torch.clamp(z, max=w.head_max))
+        n_harm = self.n_harmonics
+        amps = e[:, :n_harm].view(b, n, n_harm).transpose(1, 2)  # (B, H, n)
+        harm, osc = harmonic_bank(f0, amps, c.hop, c.sample_rate, state.osc)  # (B, n * hop)
+
+        sub, hop_s, r = c.istft_sub, self.hop_s, self.n_fft // self.hop_s
+        j = n * sub
+        mag = e[:, n_harm:].view(b * n, sub, 2, self.n_bins)[:, :, 0]  # (B * n, sub, bins)
+        phase = z[:, n_harm:].view(b * n, sub, 2, self.n_bins)[:, :, 1]
+        spec = torch.polar(mag, phase).view(b, j, self.n_bins)  # (B, J, bins)
+        seg = torch.fft.irfft(spec, n=self.n_fft).mul_(self.window)  # (B, J, n_fft)
+        if n > _OLA_PRODUCT_FRAMES:
+            return self._overlap_add(seg, harm, caches, osc, state)
+        # blocks of hop_s samples: the last call's incomplete sums, the segments (segment i
+        # covers blocks i..i+r-1 of the canvas), the harmonic audio delayed by one frame
+        rows = torch.cat(
+            [
+                state.tail.reshape(b, r - 1, hop_s),
+                seg.view(b, j * r, hop_s),
+                state.pending.reshape(b, sub, hop_s),
+                harm.view(b, j, hop_s),
+            ],
+            1,
+        )  # (B, r - 1 + J * r + sub + J, hop_s)
+        out = torch.matmul(self._ola_matrix(n, seg), rows)  # (B, J + r - 1 + sub, hop_s)
+        audio = out[:, :j].reshape(b, n * c.hop)
+        tail = out[:, j : j + r - 1].reshape(b, (r - 1) * hop_s)
+        pending = out[:, j + r - 1 :].reshape(b, c.hop)
+        return audio, DecoderState(caches, osc, pending, tail, state.frames + n)
+
+    def _ola_matrix(self, n: int, like: Tensor) -> Tensor:
+        """The 0/1 (and 1 / ola_gain) matrix that maps the rows :meth:`_fast_step` stacks
+        for n frames to the audio's J blocks, the new tail's r - 1 and the new pending's sub:
+        (J + r - 1 + sub, r - 1 + J * r + sub + J)."""
+        key = (n, like.dtype, like.device)
+        m = self._ola_mats.get(key)
+        if m is None:
+            sub, r = self.c.istft_sub, self.n_fft // self.hop_s
+            j = n * sub
+            with torch.inference_mode(False), torch.no_grad():
+                m = torch.zeros(j + r - 1 + sub, r - 1 + j * r + sub + j, dtype=like.dtype)
+                canvas = torch.zeros(j + r - 1, m.shape[1], dtype=like.dtype)
+                canvas[torch.arange(r - 1), torch.arange(r - 1)] = 1.0  # the old tail
+                for i in range(j):  # segment i's block q lands on block i + q
+                    canvas[i + torch.arange(r), r - 1 + i * r + torch.arange(r)] = 1.0
+                m[: j + r - 1] = canvas
+                m[:j] /= self.ola_gain  # the audio: complete sums over the windows' sum
+                first = r - 1 + j * r  # the harmonic blocks: pending, then the new ones
+                m[torch.arange(j), first + torch.arange(j)] = 1.0
+                m[j + r - 1 + torch.arange(sub), first + j + torch.arange(sub)] = 1.0
+                m = m.to(like.device)
+            self._ola_mats[key] = m
+        return m
+
+    def _overlap_add(
+        self, seg: Tensor, harm: Tensor, caches: list[Tensor], osc: OscState, state: DecoderState
+    ) -> tuple[Tensor, DecoderState]:
+        """The end of :meth:`_fast_step` for many frames: seg (B, J, n_fft) windowed segments
+        and harm (B, n * hop) overlap-added by shifted sums (the product's matrix would grow
+        with the square of n)."""
+        b, j, _ = seg.shape
+        hop, hop_s, r = self.c.hop, self.hop_s, self.n_fft // self.hop_s
+        blocks = [state.tail.reshape(b, r - 1, hop_s), seg.new_zeros(b, j, hop_s)]
+        canvas = torch.cat(blocks, 1)  # (B, J + r - 1, hop_s)
+        seg = seg.view(b, j, r, hop_s)
+        for q in range(r):  # segment i's block q lands on block i + q
+            canvas.narrow(1, q, j).add_(seg.select(2, q))
+        flat = canvas.view(b, -1)
+        done = j * hop_s
+        harm_all = torch.cat([state.pending, harm], dim=1)  # the harmonic part, one frame late
+        audio = flat[:, :done] / self.ola_gain + harm_all[:, :done]
+        return audio, DecoderState(
+            caches, osc, harm_all[:, done:], flat[:, done:], state.frames + harm.shape[1] // hop
+        )
+
+    def _graph_step(self, emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
+        """:meth:`step` with autograd, module by module (what training differentiates)."""
         c = self.c
         n = emb.shape[-1]
         x = torch.cat([state.caches[0], self._features(emb)], dim=2)

@@ -59,6 +59,40 @@ def test_streamed_decode_equals_whole(chunks: list[int]) -> None:
     assert state.frames == f
 
 
+@pytest.mark.parametrize("chunks", [[1] * 12, [2] * 6, [9, 3]])
+def test_fast_step_equals_the_graph_step(chunks: list[int]) -> None:
+    """Without autograd the decoder runs its own few-call step (9 frames: more than the
+    overlap-add product takes); it must agree with the module-by-module one, state too,
+    and follow the parameters when they change."""
+    codec = tiny()
+    dec = codec.decoder
+    g = torch.Generator().manual_seed(2)
+    codes = torch.randint(0, GRID.size, (2, 3, sum(chunks)), generator=g)
+    codes[:, 0, 3:6] = 0
+    emb = codec.codes_to_embeddings(codes).detach()
+    for change in (False, True):
+        if change:  # an optimiser-like in-place update: the cached layouts must follow
+            with torch.no_grad():
+                for p in dec.parameters():
+                    p.add_(0.01 * torch.randn(p.shape, generator=g))
+        fast, graph = codec.initial_state(2), codec.initial_state(2)
+        at = 0
+        for n in chunks:
+            with torch.no_grad():
+                mkldnn = torch._C._get_mkldnn_enabled()
+                a, fast = dec.step(emb[:, :, at : at + n], fast)
+                assert torch._C._get_mkldnn_enabled() == mkldnn
+            with torch.enable_grad():
+                b, graph = dec.step(emb[:, :, at : at + n], graph)
+            assert torch.max(torch.abs(a - b)) < 1e-5
+            at += n
+        for x, y in zip(fast.caches, graph.caches, strict=True):
+            assert torch.max(torch.abs(x - y)) < 1e-5
+        for x, y in ((fast.pending, graph.pending), (fast.tail, graph.tail)):
+            assert x.shape == y.shape and torch.max(torch.abs(x - y)) < 1e-5
+        assert torch.equal(fast.osc.phase, graph.osc.phase) and fast.frames == graph.frames
+
+
 def test_training_pass_gives_gradients_to_both_heads() -> None:
     codec = tiny().train()
     audio = torch.stack([_tone(0.5, 196.0), _tone(0.5, 330.0)])
