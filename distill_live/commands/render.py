@@ -32,7 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``distill-live render``."""
     parser.add_argument("out", metavar="OUT.wav", help="file to write (never overwritten)")
     parser.add_argument(
-        "--duration", type=positive_float, required=True, metavar="S", help="seconds"
+        "--duration", type=positive_float, default=None, metavar="S", help="seconds"
+    )
+    parser.add_argument(
+        "--replay",
+        metavar="TAKE",
+        default=None,
+        help="render a take recorded by play again from its sidecar (TAKE.wav or its .json): "
+        "its model, seed, settings and every change and key, bit for bit",
     )
     add_model_arguments(parser)
     parser.add_argument(
@@ -53,8 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--automation",
         metavar="FILE",
         default=None,
-        help="JSON list of {time_s, param, value}, applied at the same chunk boundaries as "
-        "live control",
+        help="JSON list of {time_s, param, value} (a note: param 'note', value the MIDI note, "
+        "and velocity, 0 = release), applied at those times as live control is",
     )
     parser.add_argument(
         "--channels", type=int, default=None, help="output channels (default: 1 mono, else 2)"
@@ -78,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
     from ..model.runtime import resolve_model, setup_torch
     from ..record.naming import CONTAINER_SUFFIX, part_path, sidecar_path
 
+    if args.replay is not None:
+        return _replay(args)
+    if args.duration is None:
+        fatal("give --duration S (seconds to render), or --replay TAKE")
     params = param_values_from_args(args)
     if args.batch < 1:
         fatal(f"--batch must be >= 1, got {args.batch}")
@@ -143,4 +154,29 @@ def run(args: argparse.Namespace) -> int:
             f"(RTF {dt / args.duration:.3f}); sidecar {sidecar_path(written).name}",
             file=sys.stderr,
         )
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """``render OUT --replay TAKE``: the take again, from its sidecar."""
+    from ..engine.render import load_take, replay
+    from ..record.naming import sidecar_path
+
+    take = load_take(args.replay)
+    out = Path(args.out)
+    for q in (out, sidecar_path(out)):
+        if q.exists():
+            if not args.force:
+                fatal(f"{q} exists; choose another name or use --force to overwrite it")
+            os.remove(q)
+    t = time.monotonic()
+    # the take's own model unless another is named (a moved file: --model PATH)
+    model = None if args.model == "default" and take.model_path else args.model
+    written = replay(take, out, model=model, **recorder_options(args))
+    dt = time.monotonic() - t
+    print(
+        f"replayed {args.replay} ({take.frames / take.samplerate:.1f} s, "
+        f"{len(take.events)} changes) to {written} in {dt:.1f} s",
+        file=sys.stderr,
+    )
     return 0

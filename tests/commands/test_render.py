@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +39,14 @@ def test_batch_paths() -> None:
         (7, Path("takes/x_seed7.wav")),
         (8, Path("takes/x_seed8.wav")),
     ]
+
+
+def test_replay_refuses_a_sidecar_without_a_stream_block(tmp_path: Path, capsys: Any) -> None:
+    """A render's sidecar has no live stream to replay: a one-line error says what can be."""
+    side = tmp_path / "r.wav.json"
+    side.write_text(json.dumps({"audio": {"samplerate": 48000, "channels": 1}, "events": []}))
+    assert main(["render", str(tmp_path / "o.wav"), "--replay", str(side)]) == 1
+    err = capsys.readouterr().err
+    assert "no 'stream' block" in err and "distill-live play" in err
+    assert main(["render", str(tmp_path / "o.wav")]) == 2
+    assert "--duration" in capsys.readouterr().err

@@ -162,6 +162,10 @@ def test_a_take_with_notes_replays_from_its_sidecar_bit_for_bit(
     again = replay(path, tmp_path / "again.wav", subtype="FLOAT")
     ref, _ = sf.read(again, dtype="float32")
     assert live.shape == ref.shape and np.array_equal(live, ref)
+    # the command line does the same
+    cli = tmp_path / "cli.wav"
+    assert main(["render", str(cli), "--replay", str(path), "--subtype", "FLOAT"]) == 0
+    assert np.array_equal(sf.read(cli, dtype="float32")[0], live)
 
 
 def test_play_command_against_jack(rt_jack: Any, tmp_path: Path, capsys: Any) -> None:
