@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _control_rig import rss_mib, running_engine  # noqa: E402
 
-from distill_live.params import PARAMS  # noqa: E402
+from distill_live.params import PARAMS, Value  # noqa: E402
 
 
 def sender(port: int, rate: float, seconds: float, result: mp.Queue) -> None:  # type: ignore[type-arg]
@@ -66,15 +66,15 @@ class NullEngine:
 
         self._values = ParamValues().as_dict()
 
-    def set(self, name: str, value: object, source: str = "api") -> int | float:
+    def set(self, name: str, value: object, source: str = "api") -> Value:
         self._values[name] = PARAMS[name].coerce(value)[0]
         return self._values[name]
 
-    def get(self, name: str) -> int | float:
+    def get(self, name: str) -> Value:
         return self._values[name]
 
     @property
-    def params(self) -> dict[str, int | float]:
+    def params(self) -> dict[str, Value]:
         return dict(self._values)
 
     def stats(self) -> dict[str, object]:

@@ -66,3 +66,30 @@ def test_midi_controller_sim_example(engine, control, tmp_path: Path, monkeypatc
     assert h.midi.counts["buttons"] == 2, (dict(h.midi.counts), out)  # press only, once each
     assert list((tmp_path / "recordings").glob("*.wav"))
     assert engine.stats()["recording"] is None
+
+
+def test_osc_keyboard_example_plays_notes_into_the_engine(engine, control) -> None:  # type: ignore[no-untyped-def]
+    h = control()
+    heard: list = []
+    engine.add_listener(heard.append)
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "osc_keyboard.py"), "--port", str(h.osc.port), "--notes", "57", "64",
+         "--hold", "0.3", "--transpose", "2"],
+        capture_output=True, text=True, timeout=60, env=dict(os.environ),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "played 2 notes" in done.stdout
+    wait_until(lambda: sum(c.param == "note" for c in heard) >= 4, 5, "the notes to land")
+    keys = [(c.value, c.velocity, c.source) for c in heard if c.param == "note"]
+    assert keys == [(57, 100, "osc"), (64, 100, "osc"), (57, 0, "osc"), (64, 0, "osc")]
+    assert engine.get("transpose") == 2
+
+
+def test_osc_keyboard_example_reports_a_refused_note(engine, control) -> None:  # type: ignore[no-untyped-def]
+    h = control()
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "osc_keyboard.py"), "--port", str(h.osc.port), "--notes", "130",
+         "--hold", "0.05"],
+        capture_output=True, text=True, timeout=60, env=dict(os.environ),
+    )  # fmt: skip
+    assert done.returncode == 1 and "0..127" in done.stderr and "130" in done.stderr
