@@ -28,9 +28,9 @@ REPO = Path(__file__).resolve().parents[2]
 def test_match_param_by_number_and_prefix() -> None:
     assert match_param("1") == ("temperature", ["temperature"])
     assert match_param("6") == ("width", ["width"])
-    assert match_param("9") == (None, [])
+    assert match_param("99") == (None, [])
     assert match_param("te") == ("temperature", ["temperature"])
-    assert match_param("t") == (None, ["temperature", "top_k", "top_p"])
+    assert match_param("t") == (None, ["temperature", "top_k", "top_p", "transpose"])
     assert match_param("top_p") == ("top_p", ["top_p"])
     assert match_param("x") == (None, [])
 

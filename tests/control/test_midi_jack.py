@@ -149,3 +149,30 @@ def test_feedback_and_program_change(
         if h is not None:
             h.close()
         fb.close()
+
+
+def test_jack_midi_keys_play_a_running_engine(engine, control, jack_midi_out) -> None:  # type: ignore[no-untyped-def]
+    """Keys, the pitch wheel and the sustain pedal from a real JACK MIDI port take effect in
+    the playing engine, in order, from source midi."""
+    seen: list[Any] = []
+    engine.add_listener(seen.append)
+    control(midi_in=jack_midi_out.name, midi_backend=JACK)
+    _settle()
+    port = jack_midi_out.port
+    port.send(mido.Message("note_on", note=57, velocity=110))
+    port.send(mido.Message("pitchwheel", pitch=8191))
+    port.send(mido.Message("control_change", control=64, value=127))
+    port.send(mido.Message("note_off", note=57, velocity=0))
+    port.send(mido.Message("note_on", note=64, velocity=0))  # velocity 0: a release too
+    wait_until(lambda: sum(c.param == "note" for c in seen) >= 3, 5, "the keys to land")
+    wait_until(lambda: engine.get("sustain") == 1 and engine.get("bend") == 1.0, 5, "pedal, bend")
+    keys = [(c.value, c.velocity, c.source) for c in seen if c.param == "note"]
+    assert keys == [(57, 110, "midi"), (57, 0, "midi"), (64, 0, "midi")]
+    assert all(c.source == "midi" for c in seen)
+    frames = [c.frame for c in seen]
+    assert frames == sorted(frames)
+    stream = engine.stream
+    assert stream is not None and stream.keyboard.sounding == [57]  # the pedal holds it
+    port.send(mido.Message("control_change", control=64, value=0))
+    wait_until(lambda: stream.keyboard.sounding == [], 5, "the pedal's release")
+    assert engine.stats()["empty_callbacks"] == 0
