@@ -58,9 +58,15 @@ __all__ = ["Engine", "AppliedChange"]
 log = logging.getLogger(__name__)
 
 #: Where a change may land at the earliest: play position + guard + the time regeneration
-#: takes (the worst of the last 50, x1.2, + 3 ms), at least this many ms.
+#: takes (the 90th percentile of the last 50, x1.2, + 3 ms), at least this many ms.
 MIN_SAFETY_MS = 10.0
 GUARD_MS = 6.0  # frames this close to the play position are never rewritten
+
+
+def _percentile(values: Any, q: float) -> float:
+    """The ``q``-th percentile (nearest rank) of a non-empty collection."""
+    xs = sorted(values)
+    return float(xs[min(len(xs) - 1, max(0, int(round(q / 100 * len(xs))) - 1))])
 
 
 def _ring_capacity(rate: int, lookahead_ms: float) -> int:
@@ -397,7 +403,8 @@ class Engine:
         if self.safety_ms is not None:
             ms = float(self.safety_ms)
         else:
-            regen = max(self._regen_s) if self._regen_s else 0.03
+            # a rare slower regeneration lands a little late and fades in (Ring.rewrite)
+            regen = _percentile(self._regen_s, 90) if self._regen_s else 0.03
             ms = max(MIN_SAFETY_MS, GUARD_MS + 1200 * regen + 3)
         return int(ms * self.samplerate / 1000)
 
@@ -417,7 +424,8 @@ class Engine:
             self._rtf.append(dt * self.samplerate / data.shape[0])
             self._level = max(float(np.max(np.abs(data))), self._level * 0.7)
         if pos != ring.write_pos:  # replaces look-ahead dropped by a change
-            start = ring.rewrite(pos, data, int(GUARD_MS * self.samplerate / 1000))
+            guard = int(GUARD_MS * self.samplerate / 1000)
+            start = ring.rewrite(pos, data, guard, SPLICE_FRAMES, stream.changed_at)
             if start > max(pos, stream.changed_at):  # frames that should have changed played
                 self._late_rollbacks += 1
             data = data[start - pos :]

@@ -189,6 +189,15 @@ class Ring:
         if first < n:
             self.data[: n - first] = frames[first:]
 
+    def _load(self, pos: int, n: int) -> np.ndarray:
+        """A copy of the ``n`` frames stored from ``pos`` on."""
+        i = pos % self.capacity
+        first = min(n, self.capacity - i)
+        out = self.data[i : i + first].copy()
+        if first < n:
+            out = np.concatenate([out, self.data[: n - first]])
+        return out
+
     def write(self, frames: np.ndarray) -> None:
         """Append ``frames`` (n, channels) float32; the caller has checked :meth:`space`."""
         n = frames.shape[0]
@@ -198,11 +207,17 @@ class Ring:
         self._store(pos, frames)
         self.header[H.WRITE] = pos + n  # publish after the samples are in place
 
-    def rewrite(self, pos: int, frames: np.ndarray, guard: int) -> int:
+    def rewrite(
+        self, pos: int, frames: np.ndarray, guard: int, fade: int = 0, same_until: int = 0
+    ) -> int:
         """Replace everything queued from ``pos`` on by ``frames``; the write position becomes
         ``pos + len(frames)``. Frames closer than ``guard`` to the consumer are left alone (it
         may be copying them right now): returns the position the new frames start at, which
-        is ``pos`` unless the consumer had already come within ``guard`` of it."""
+        is ``pos`` unless the consumer had already come within ``guard`` of it.
+
+        When they start later than ``same_until`` (the frames before it are the same in the
+        old and the new audio), the first ``fade`` new frames fade linearly from the queued
+        ones, so a late replacement does not click."""
         read = int(self.header[H.READ])
         write = int(self.header[H.WRITE])
         start = max(pos, read + guard)
@@ -215,6 +230,11 @@ class Ring:
         if skip > 0:
             frames = frames[skip:]
         n = frames.shape[0]
+        m = min(fade, n, write - start)
+        if m > 0 and start > same_until:
+            w = (np.arange(1, m + 1, dtype=np.float32) / (m + 1))[:, None]
+            frames = frames.copy()
+            frames[:m] = self._load(start, m) * (1 - w) + frames[:m] * w
         if start + n - read > self.capacity:
             raise BufferError("ring overflow on rewrite")
         self._store(start, frames)

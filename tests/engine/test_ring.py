@@ -83,6 +83,27 @@ def test_rewrite_replaces_queued_frames_but_not_those_near_the_reader(ring: Ring
     np.testing.assert_array_equal(out[40:], _frames(20_016, 216))  # new from 296 on
 
 
+def test_a_late_rewrite_fades_from_the_queued_frames(ring: Ring) -> None:
+    cb = make_callback(ring)
+    out = np.empty((256, 2), np.float32)
+    ring.write(_frames(0, 900))
+    cb(out, 256, None, _status())  # reader at 256
+    # the new frames should have started at 300 (same_until) but can only start at 296 + ...:
+    # from 280 with guard 40 they start at 296 > same_until 290: 8 frames fade in
+    new = _frames(20_000, 300)
+    assert ring.rewrite(280, new, guard=40, fade=8, same_until=290) == 296
+    cb(out, 256, None, _status())
+    w = (np.arange(1, 9, dtype=np.float32) / 9)[:, None]
+    np.testing.assert_allclose(out[40:48], _frames(296, 8) * (1 - w) + new[16:24] * w, rtol=1e-6)
+    np.testing.assert_array_equal(out[48:], new[24:232])
+    # starting at or before same_until (the frames there are the same): no fade
+    read = ring.read_pos
+    start = ring.rewrite(read + 50, _frames(5, 300), guard=40, fade=8, same_until=10**6)
+    assert start == read + 50
+    cb(out, 256, None, _status())
+    np.testing.assert_array_equal(out[50:], _frames(5, 206))
+
+
 def test_attach_sees_the_same_memory(ring: Ring) -> None:
     other = Ring.attach(ring.name)
     try:
