@@ -46,11 +46,14 @@ def test_sine_through_sounddevice_to_jack_without_underflows(jack_server: DummyJ
         callbacks[0] += 1
         peak[0] = max(peak[0], float(np.abs(outdata).max()))
 
+    # PortAudio passes each xrun of jackd itself (its dummy driver woke a period late: a
+    # machine hiccup, seen in CI) to every client as an underflow: the client adds none
+    server_xruns = jack_server.xruns()
     with sd.OutputStream(
         device=jack_devices[0]["index"], samplerate=samplerate, channels=2, callback=callback
     ):
         time.sleep(2.0)
-    assert underflows[0] == 0
+    assert underflows[0] <= jack_server.xruns() - server_xruns, (underflows, jack_server.xruns())
     # 2 s at 48 kHz in 256-frame periods is 375 callbacks; the real clock must have driven them.
     assert callbacks[0] >= 300, callbacks[0]
     assert 0.19 < peak[0] <= 0.2 + 1e-6
