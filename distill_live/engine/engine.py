@@ -428,6 +428,8 @@ class Engine:
             start = ring.rewrite(pos, data, guard, SPLICE_FRAMES, stream.changed_at)
             if start > max(pos, stream.changed_at):  # frames that should have changed played
                 self._late_rollbacks += 1
+                # what was played differs from the stream (and a replay) up to the fade's end
+                self._tee.late(max(pos, stream.changed_at), start + SPLICE_FRAMES)
             data = data[start - pos :]
             pos = start
             if not data.shape[0]:

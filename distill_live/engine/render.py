@@ -317,6 +317,9 @@ class Take:
     chunk_frames: int | None
     model_path: str | None
     model_sha256: str | None
+    #: take-relative [from, to) frames played other than the stream made them (a change's
+    #: replacement came late and faded in later): a replay differs there, and only there
+    late: tuple[tuple[int, int], ...] = ()
 
 
 def load_take(path: str | os.PathLike[str]) -> Take:
@@ -363,6 +366,7 @@ def load_take(path: str | os.PathLike[str]) -> Take:
         chunk_frames=(doc.get("engine") or {}).get("chunk_frames"),
         model_path=model.get("path"),
         model_sha256=model.get("sha256"),
+        late=tuple((int(a), int(b)) for a, b in doc.get("late_replacements") or ()),
     )
 
 

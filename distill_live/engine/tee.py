@@ -60,6 +60,7 @@ class RecordingTee:
         self._history: list[AppliedChange] = []  # every change since the stream started
         self._params0: dict[str, Any] = {}
         self._replayable = True
+        self._late: list[list[int]] = []  # the recording's late replacements [from, to)
 
     def stream_started(self, params: Mapping[str, Any]) -> None:
         """A new stream starts with ``params``: the history of changes starts again."""
@@ -101,6 +102,17 @@ class RecordingTee:
                 self._replayable = False
             else:
                 self._history.extend(changes)
+
+    def late(self, start: int, end: int) -> None:
+        """Frames ``start..end`` were played other than the stream made them: a change's
+        replacement came too late to start at its frame and faded in later (the sidecar
+        lists these, take-relative, as ``late_replacements``: a replay differs there)."""
+        with self._lock:
+            rec = self._recorder
+            if rec is None or end <= self._origin:
+                return
+            self._late.append([max(start, self._origin) - self._origin, end - self._origin])
+            rec.set_metadata("late_replacements", self._late)
 
     def commit(self, ring: Ring) -> None:
         """Hand the frames played so far to the recorder, if any."""
@@ -171,6 +183,8 @@ class RecordingTee:
                 self._commit(ring, None)
                 rec.origin_frame = self._origin = self._committed
                 rec.set_metadata("stream", self._stream_info())
+                self._late = []
+                rec.set_metadata("late_replacements", self._late)
                 self._underruns0 = int(ring.header[H.EMPTY])
                 self._events.clear()
                 self._recorder = rec

@@ -128,14 +128,17 @@ def test_live_equals_render_with_the_same_changes(
     assert np.array_equal(live, ref[origin:])
 
 
+@pytest.mark.parametrize("safety_ms", [None, 1.0])
 def test_a_take_with_notes_replays_from_its_sidecar_bit_for_bit(
-    rt_jack: Any, tmp_path: Path
+    rt_jack: Any, tmp_path: Path, safety_ms: float | None
 ) -> None:
     """The shipped (pitched) model played live with keys, bend, pedal and knobs, recorded
-    mid-stream; ``replay`` renders the take again from its sidecar alone: the same audio."""
+    mid-stream; ``replay`` renders the take again from its sidecar alone: the same audio.
+    With a 1 ms margin every replacement comes late: the sidecar lists where, and the replay
+    is the same everywhere else."""
     from distill_live.engine.render import replay
 
-    with Engine("default", params=ParamValues(seed=4, glide=30.0)) as eng:
+    with Engine("default", params=ParamValues(seed=4, glide=30.0), safety_ms=safety_ms) as eng:
         eng.note(50, 90)  # before the take: its sidecar must carry it
         time.sleep(0.4)
         path = eng.record_start(tmp_path / "take.wav", subtype="FLOAT")
@@ -161,11 +164,21 @@ def test_a_take_with_notes_replays_from_its_sidecar_bit_for_bit(
     live, _ = sf.read(path, dtype="float32")
     again = replay(path, tmp_path / "again.wav", subtype="FLOAT")
     ref, _ = sf.read(again, dtype="float32")
-    assert live.shape == ref.shape and np.array_equal(live, ref)
+    assert live.shape == ref.shape
+    # identical, but where the engine fell behind its margin (the sidecar lists those
+    # frames: a replacement that faded in a few ms late; usually none)
+    same = np.ones(len(live), dtype=bool)
+    for a, b in side["late_replacements"]:
+        same[a:b] = False
+    assert same.mean() > 0.9, side["late_replacements"]
+    if safety_ms is not None:
+        assert len(side["late_replacements"]) >= 4  # most of the 8 changes came late
+        assert not np.array_equal(live, ref)  # and it shows
+    assert np.array_equal(live[same], ref[same])
     # the command line does the same
     cli = tmp_path / "cli.wav"
     assert main(["render", str(cli), "--replay", str(path), "--subtype", "FLOAT"]) == 0
-    assert np.array_equal(sf.read(cli, dtype="float32")[0], live)
+    assert np.array_equal(sf.read(cli, dtype="float32")[0], ref)
 
 
 def test_play_command_against_jack(rt_jack: Any, tmp_path: Path, capsys: Any) -> None:
