@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     """``distill-live render``: returns the exit status."""
     from ..engine.render import load_automation, render
     from ..model.runtime import resolve_model, setup_torch
-    from ..record.naming import CONTAINER_SUFFIX, part_path, sidecar_path
+    from ..record.naming import sidecar_path
 
     if args.replay is not None:
         return _replay(args)
@@ -96,21 +96,9 @@ def run(args: argparse.Namespace) -> int:
         fatal("--seed + --batch - 1 must stay below 2**31")
     automation = load_automation(args.automation) if args.automation else []
     rec_kw: dict[str, Any] = recorder_options(args)
-    out = Path(args.out)
-    if out.suffix == "":
-        out = out.with_suffix(CONTAINER_SUFFIX[rec_kw["container"]])
-    jobs = batch_paths(out, int(params["seed"]), args.batch)
+    jobs = batch_paths(_out_path(args, rec_kw), int(params["seed"]), args.batch)
     for _, p in jobs:
-        olds = [p, sidecar_path(p)]
-        i = 2
-        while part_path(p, i).exists():  # parts of an earlier split render
-            olds.append(part_path(p, i))
-            i += 1
-        for q in olds:
-            if q.exists():
-                if not args.force:
-                    fatal(f"{q} exists; choose another name or use --force to overwrite it")
-                os.remove(q)
+        _make_room(p, args.force)
     setup_torch()
     model = resolve_model(args.model)
     kw: dict[str, Any] = {}
@@ -157,22 +145,43 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _out_path(args: argparse.Namespace, rec_kw: dict[str, Any]) -> Path:
+    """OUT, with the container's suffix when it has none."""
+    from ..record.naming import CONTAINER_SUFFIX
+
+    out = Path(args.out)
+    return out.with_suffix(CONTAINER_SUFFIX[rec_kw["container"]]) if out.suffix == "" else out
+
+
+def _make_room(path: Path, force: bool) -> None:
+    """Remove ``path``, its sidecar and the parts of an earlier split render with ``force``;
+    without it, exit naming the first that exists."""
+    from ..record.naming import part_path, sidecar_path
+
+    olds = [path, sidecar_path(path)]
+    i = 2
+    while part_path(path, i).exists():  # parts of an earlier split render
+        olds.append(part_path(path, i))
+        i += 1
+    for q in olds:
+        if q.exists():
+            if not force:
+                fatal(f"{q} exists; choose another name or use --force to overwrite it")
+            os.remove(q)
+
+
 def _replay(args: argparse.Namespace) -> int:
     """``render OUT --replay TAKE``: the take again, from its sidecar."""
     from ..engine.render import load_take, replay
-    from ..record.naming import sidecar_path
 
     take = load_take(args.replay)
-    out = Path(args.out)
-    for q in (out, sidecar_path(out)):
-        if q.exists():
-            if not args.force:
-                fatal(f"{q} exists; choose another name or use --force to overwrite it")
-            os.remove(q)
+    rec_kw: dict[str, Any] = recorder_options(args)
+    out = _out_path(args, rec_kw)
+    _make_room(out, args.force)
     t = time.monotonic()
     # the take's own model unless another is named (a moved file: --model PATH)
     model = None if args.model == "default" and take.model_path else args.model
-    written = replay(take, out, model=model, **recorder_options(args))
+    written = replay(take, out, model=model, **rec_kw)
     dt = time.monotonic() - t
     print(
         f"replayed {args.replay} ({take.frames / take.samplerate:.1f} s, "

@@ -98,16 +98,21 @@ def parse_automation(items: Iterable[Any], where: str = "automation") -> list[Au
     return sorted(out, key=lambda e: e.time_s)  # stable: same-time events keep their order
 
 
+def _read_json(path: Path, what: str) -> Any:
+    """The JSON document in ``path``; :class:`ControlError` naming ``what`` and the file when
+    it is missing or not JSON."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ControlError(f"{what} {str(path)!r} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ControlError(f"{what} {str(path)!r} is not valid JSON: {exc}") from None
+
+
 def load_automation(path: str | os.PathLike[str]) -> list[AutomationEvent]:
     """Read an automation file (JSON list of ``{time_s, param, value}``)."""
     p = Path(path)
-    try:
-        doc = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise ControlError(f"automation file {str(p)!r} does not exist") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ControlError(f"automation file {str(p)!r} is not valid JSON: {exc}") from None
-    return parse_automation(doc, where=str(p))
+    return parse_automation(_read_json(p, "automation file"), where=str(p))
 
 
 def drive(
@@ -329,12 +334,7 @@ def load_take(path: str | os.PathLike[str]) -> Take:
 
     p = Path(path)
     side = p if p.suffix == ".json" else sidecar_path(p)
-    try:
-        doc = json.loads(side.read_text())
-    except FileNotFoundError:
-        raise ControlError(f"no sidecar {str(side)!r} to replay the take from") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ControlError(f"sidecar {str(side)!r} is not valid JSON: {exc}") from None
+    doc = _read_json(side, "the take's sidecar")
     stream = doc.get("stream") if isinstance(doc, dict) else None
     if not isinstance(stream, dict):
         raise ControlError(

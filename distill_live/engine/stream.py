@@ -161,8 +161,8 @@ class Stream:
         )
         self.out_pos = 0  # output frames produced
         self._snaps: dict[int, tuple[int, Any]] = {}  # chunk frame → (out_pos, post state)
-        # what was produced since the oldest snapshot (for splicing): (out_pos, frames)
-        self._made: deque[tuple[int, np.ndarray]] = deque()
+        # what was produced since the oldest snapshot (the old frames a splice keeps)
+        self._made = FrameQueue()
         # a pending splice: (output frame S, the old frames from out_pos on)
         self._splice: tuple[int, np.ndarray] | None = None
         self.changed_at = 0  # output frame of the last change (frames before it are kept)
@@ -193,7 +193,7 @@ class Stream:
         out = self.post.process(raw)
         if self._splice is not None:
             out = self._spliced(out)
-        self._made.append((self.out_pos, out))
+        self._made.put(self.out_pos, out)
         self.out_pos += out.shape[0]
         if fading:  # no rollback into a fade: the outgoing stream cannot be replayed
             self._snaps.clear()
@@ -219,15 +219,6 @@ class Stream:
         self._splice = None if done else (at, rest)
         return out
 
-    def _old_frames(self, start: int, end: int) -> np.ndarray:
-        """Frames ``start..end`` as produced (from :attr:`_made`)."""
-        parts = []
-        for pos, data in self._made:
-            lo, hi = max(start, pos), min(end, pos + data.shape[0])
-            if hi > lo:
-                parts.append(data[lo - pos : hi - pos])
-        return np.concatenate(parts) if parts else np.zeros((0, self.channels), np.float32)
-
     def prune(self, before_out: int) -> None:
         """Forget rollback points whose output position is before ``before_out``, but the
         last of them (a change at ``before_out`` may still roll back to it and splice)."""
@@ -235,8 +226,7 @@ class Stream:
         for f in old:
             del self._snaps[f]
         oldest = min((o for o, _ in self._snaps.values()), default=self.out_pos)
-        while self._made and self._made[0][0] + self._made[0][1].shape[0] <= oldest:
-            self._made.popleft()
+        self._made.take(oldest)
         if old:
             self.gen.prune(max(old) + 1)
 
@@ -303,13 +293,9 @@ class Stream:
             out_pos, post_state = self._snaps[frame]
             self.post.restore(post_state)
             # keep the old frames up to the change and fade after it
-            old = self._old_frames(out_pos, at + SPLICE_FRAMES)
+            old = self._made.frames(out_pos, at + SPLICE_FRAMES, self.channels)
             self._splice = (at, old) if at > out_pos else None
-            while self._made and self._made[-1][0] >= out_pos:
-                self._made.pop()
-            if self._made and self._made[-1][0] + self._made[-1][1].shape[0] > out_pos:
-                p0, d0 = self._made.pop()
-                self._made.append((p0, d0[: out_pos - p0]))
+            self._made.truncate(out_pos)
             self.out_pos = out_pos
             for f in [f for f in self._snaps if f >= frame]:
                 del self._snaps[f]
@@ -360,13 +346,26 @@ class FrameQueue:
         if pos < self.final:  # frames already taken: a splice keeps them as they were
             frames = frames[self.final - pos :]
             pos = self.final
+        self.truncate(pos)
+        self._blocks.append((pos, frames))
+
+    def truncate(self, pos: int) -> None:
+        """Drop what is queued from position ``pos`` on."""
         q = self._blocks
         while q and q[-1][0] >= pos:
             q.pop()
         if q and q[-1][0] + q[-1][1].shape[0] > pos:
             p0, d0 = q[-1]
             q[-1] = (p0, d0[: pos - p0])
-        q.append((pos, frames))
+
+    def frames(self, start: int, end: int, channels: int) -> np.ndarray:
+        """A copy of the queued frames ``start..end`` (those there are): (n, channels)."""
+        parts = []
+        for pos, data in self._blocks:
+            lo, hi = max(start, pos), min(end, pos + data.shape[0])
+            if hi > lo:
+                parts.append(data[lo - pos : hi - pos])
+        return np.concatenate(parts) if parts else np.zeros((0, channels), np.float32)
 
     def take(self, upto: int) -> list[tuple[int, np.ndarray]]:
         """Pop and return the frames before position ``upto``, as (position, frames)."""
