@@ -112,6 +112,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "probability P while training (e.g. 0.1; default 0 = off)",
     )
     m.add_argument(
+        "--prior-varispeed",
+        type=float,
+        nargs="+",
+        default=list(TrainOptions.prior_varispeed),
+        metavar="SEMITONES",
+        help="augmentation: the prior also trains on the clips played each of these many "
+        "semitones faster and slower, tape style (e.g. 1 2; default none)",
+    )
+    m.add_argument(
         "--prior-keep",
         choices=("final", "lowest"),
         default=TrainOptions.prior_keep,
@@ -197,6 +206,7 @@ def run(args: argparse.Namespace) -> int:
         max_silence_frames=args.max_silence_frames,
         prior_codebooks=args.prior_codebooks,
         prior_input_noise=args.prior_input_noise,
+        prior_varispeed=tuple(args.prior_varispeed),
         prior_keep=args.prior_keep,
         codec_overrides=parse_overrides(args.codec, "--codec"),
         prior_overrides=parse_overrides(args.prior, "--prior"),

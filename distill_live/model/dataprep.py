@@ -2,7 +2,8 @@
 
 * :func:`codec_batch`: a batch of random training crops (pitch shift and mixing as asked).
 * :func:`prior_variants` and :func:`prior_sequences`: the codes of every clip under a few
-  gain/shift views, long silences shortened (:func:`distill_live.model.metrics.limit_silence`,
+  gain/shift views (and, if asked, played faster and slower: :func:`varispeed`), long
+  silences shortened (:func:`distill_live.model.metrics.limit_silence`,
   the same shortening ``eval`` applies before measuring bits per code).
 * :func:`code_stream`: those sequences in a random order, concatenated, for the prior's crops.
 * :func:`noisy_context`: the prior's regulariser (``--prior-input-noise``).
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import numpy as np
+import soxr
 import torch
 from torch import Tensor
 
@@ -28,6 +30,7 @@ __all__ = [
     "pitch_tracks",
     "pitched_codec_batch",
     "prior_variants",
+    "varispeed",
     "prior_sequences",
     "code_stream",
     "noisy_context",
@@ -105,6 +108,19 @@ def prior_variants(cfg: CodecConfig) -> tuple[tuple[float, int], ...]:
     return tuple((g, int(f * inner) + (m % cfg.pack) * inner) for g, f, m in views)
 
 
+def varispeed(
+    audio: np.ndarray, semitones: float, tr: PitchTrack | None = None
+) -> tuple[np.ndarray, PitchTrack | None]:
+    """``audio`` played ``semitones`` faster (tape style: pitch and tempo move together,
+    resampled with soxr), and its f0 track ``tr`` moved to match (times / r, f0 x r for
+    r = 2^(semitones / 12)), so the clip need not be tracked again."""
+    ratio = float(2.0 ** (semitones / 12.0))
+    out = soxr.resample(audio, ratio, 1.0).astype(np.float32)
+    if tr is None:
+        return out, None
+    return out, PitchTrack(tr.times / ratio, tr.f0 * ratio)
+
+
 @torch.no_grad()
 def prior_sequences(
     codec: Codec | PitchedCodec,
@@ -113,28 +129,36 @@ def prior_sequences(
     max_silence: int,
     variants: tuple[tuple[float, int], ...] = ((0.0, 0),),
     tracks: list[PitchTrack] | None = None,
+    speeds: tuple[float, ...] = (),
 ) -> list[list[np.ndarray]]:
     """Codes of every clip under each (gain dB, sample shift) variant, long silences cut.
 
-    Returns, per clip, a list of (K, F) int64 arrays (one per variant). ``tracks``: the
-    clips' f0 tracks (a pitched codec's pitch codes are read from them, not tracked again).
+    Returns, per clip, a list of (K, F) int64 arrays: one per variant of the clip as it is,
+    then, for each ``s`` in ``speeds`` (semitones), one per variant of the clip played ``s``
+    semitones faster and one of it ``s`` slower (:func:`varispeed`). ``tracks``: the clips'
+    f0 tracks (a pitched codec's pitch codes are read from them, not tracked again).
     """
     codec.eval()
     hop = codec.hop
+    pitched = tracks is not None and isinstance(codec, PitchedCodec)
     out: list[list[np.ndarray]] = []
     for ci, clip in enumerate(clips):
         per: list[np.ndarray] = []
-        for gain_db, shift in variants:
-            a = np.concatenate([np.zeros(shift, np.float32), clip.audio]) * 10 ** (gain_db / 20)
-            a = crop_to_frames(a.astype(np.float32), hop)  # (F * hop,)
-            x = torch.from_numpy(a)[None].to(device)
-            if tracks is not None and isinstance(codec, PitchedCodec):
-                pc = clip_pitch_codes(codec, tracks[ci], -shift, len(a) // hop, len(clip.audio))
-                pitch = torch.from_numpy(pc)[None].to(device)
-                codes = codec.encode(x, pitch=pitch)[0].cpu().numpy()
-            else:
-                codes = codec.encode(x)[0].cpu().numpy()
-            per.append(limit_silence(codes, a, hop, max_silence))
+        for semis in (0.0,) + tuple(x for s in speeds for x in (s, -s)):
+            tr = tracks[ci] if tracks is not None else None
+            audio, tr = (clip.audio, tr) if semis == 0.0 else varispeed(clip.audio, semis, tr)
+            for gain_db, shift in variants:
+                a = np.concatenate([np.zeros(shift, np.float32), audio]) * 10 ** (gain_db / 20)
+                a = crop_to_frames(a.astype(np.float32), hop)  # (F * hop,)
+                x = torch.from_numpy(a)[None].to(device)
+                if pitched:
+                    assert tr is not None and isinstance(codec, PitchedCodec)
+                    pc = clip_pitch_codes(codec, tr, -shift, len(a) // hop, len(audio))
+                    pitch = torch.from_numpy(pc)[None].to(device)
+                    codes = codec.encode(x, pitch=pitch)[0].cpu().numpy()
+                else:
+                    codes = codec.encode(x)[0].cpu().numpy()
+                per.append(limit_silence(codes, a, hop, max_silence))
         out.append(per)
     return out
 

@@ -363,6 +363,7 @@ def prior_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
         opts.max_silence_frames,
         prior_variants(codec.config),
         ctx.pitch_tracks(),
+        opts.prior_varispeed,
     )
     held_seqs = prior_sequences(
         codec,
@@ -371,7 +372,9 @@ def prior_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
         opts.max_silence_frames,
         tracks=pitch_tracks(codec, ctx.data.heldout),
     )
-    train_all = np.concatenate([s for per in train_seqs for s in per], axis=1)  # (K, N)
+    # the unigram baseline is fitted on the views at the clips' own speed, as eval's is
+    n_views = len(prior_variants(codec.config))
+    train_all = np.concatenate([s for per in train_seqs for s in per[:n_views]], axis=1)  # (K, N)
     held_all = np.concatenate([per[0] for per in held_seqs], axis=1)  # (K, M)
     unigram = unigram_bits_per_code([torch.from_numpy(train_all)], [torch.from_numpy(held_all)], v)
     t = opts.prior_frames
@@ -456,7 +459,7 @@ def prior_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
         "last_bits": ema.get("bits"),
         "final_val_bits": final_val,
         "unigram_bits": unigram,
-        "train_frames": int(train_all.shape[1]),
+        "train_frames": sum(int(s.shape[1]) for per in train_seqs for s in per),
         "heldout_frames": int(held_all.shape[1]),
         "history": history,
     }

@@ -60,6 +60,9 @@ class TrainOptions:
     # regulariser: each code of the prior's context (not of its targets) is replaced by a
     # uniformly random code with this probability (0 = off)
     prior_input_noise: float = 0.0
+    # augmentation: the prior also trains on the codes of the clips played this many
+    # semitones faster and slower (tape style), each value giving two more views
+    prior_varispeed: tuple[float, ...] = ()
     # which prior weights are saved: "final" (the end of the schedule) or "lowest" (the
     # validated state with the lowest held-out bits/code; see keep_final_prior)
     prior_keep: str = "final"
@@ -84,6 +87,11 @@ def check_options(opts: TrainOptions) -> None:
             f"--prior-input-noise {opts.prior_input_noise}: expected a probability from 0 to "
             "below 1"
         )
+    for semis in opts.prior_varispeed:
+        if not 0.0 < semis <= 12.0:
+            raise TrainingOptionError(
+                f"--prior-varispeed {semis}: expected semitones above 0, at most 12"
+            )
     if opts.restart_prior and not opts.resume:
         raise TrainingOptionError("--restart-prior needs --resume (and the checkpoint to use)")
 
