@@ -174,8 +174,10 @@ class Generator:
 
     # ------------------------------------------------------------------ sampling
     def _snapshot_codes(self) -> None:
+        # a mark per chunk (the ring slots the chunk overwrites), not a copy of the cache:
+        # rollback_codes restores the marks newest first
         self._code_snaps[self.sampled] = (
-            [s.clone() for s in self.states],
+            self.states[0].mark(self.chunk),
             [g.get_state() for g in self.rngs],
         )
 
@@ -295,9 +297,9 @@ class Generator:
         self.rollback_emission(frame)
         if frame == self.sampled:
             return
-        states, rng_states = self._code_snaps[frame]
-        self.states = [s.clone() for s in states]
-        for g, st in zip(self.rngs, rng_states, strict=True):
+        for f in sorted((f for f in self._code_snaps if frame <= f < self.sampled), reverse=True):
+            self.states[0].restore(self._code_snaps[f][0])
+        for g, st in zip(self.rngs, self._code_snaps[frame][1], strict=True):
             g.set_state(st)
         self.codes = self.codes[:, :, : frame - self.codes_start]
         for f in [f for f in self._code_snaps if f > frame]:

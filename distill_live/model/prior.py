@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["PriorConfig", "PriorState", "Prior"]
+__all__ = ["PriorConfig", "PriorState", "PriorMark", "Prior"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,52 @@ class PriorState:
             last_tokens=None if self.last_tokens is None else self.last_tokens.clone(),
             hidden=None if self.hidden is None else self.hidden.clone(),
         )
+
+    def mark(self, steps: int) -> PriorMark:
+        """What :meth:`restore` needs to bring this state back here after at most ``steps``
+        more steps: the position, the pending codes, and only the ring slots those steps
+        overwrite (a step writes one slot per layer), not the whole cache. Marks taken at
+        successive points undo a run of steps when restored newest first."""
+        w = int(self.k.shape[3])
+        slots = torch.arange(self.pos, self.pos + min(steps, w)) % w  # (N,)
+        with torch.inference_mode():
+            k, v = self.k.index_select(3, slots), self.v.index_select(3, slots)
+        return PriorMark(
+            pos=self.pos,
+            slots=slots,
+            k=k,
+            v=v,
+            last_tokens=None if self.last_tokens is None else self.last_tokens.clone(),
+            hidden=None if self.hidden is None else self.hidden.clone(),
+        )
+
+    def restore(self, mark: PriorMark) -> None:
+        """Undo the steps since ``mark`` (in place). Every mark taken after it must have been
+        restored first, newest first; the mark stays valid for another restore."""
+        if self.pos - mark.pos > int(mark.slots.shape[0]) and mark.slots.shape[0] < self.k.shape[3]:
+            raise ValueError(
+                f"the mark at position {mark.pos} covers {mark.slots.shape[0]} steps, the state "
+                f"is {self.pos - mark.pos} past it: restore the later marks first"
+            )
+        with torch.inference_mode():  # the cache is made in inference mode
+            self.k.index_copy_(3, mark.slots, mark.k)
+            self.v.index_copy_(3, mark.slots, mark.v)
+        self.pos = mark.pos
+        self.last_tokens = None if mark.last_tokens is None else mark.last_tokens.clone()
+        self.hidden = None if mark.hidden is None else mark.hidden.clone()
+
+
+@dataclass(frozen=True)
+class PriorMark:
+    """A point in a :class:`PriorState`'s stream (:meth:`PriorState.mark`): the ring slots
+    (L, B, H, N, Dh) that the next N steps overwrite, and the scalar state."""
+
+    pos: int
+    slots: Tensor
+    k: Tensor
+    v: Tensor
+    last_tokens: Tensor | None
+    hidden: Tensor | None
 
 
 def _alibi_slopes(n_heads: int) -> Tensor:

@@ -162,6 +162,41 @@ def test_clone_is_an_independent_snapshot() -> None:
     assert state.pos != snap.pos or not torch.equal(state.k, snap.k)
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 11])  # 11 > the tiny window: the mark holds it all
+def test_marks_restored_newest_first_undo_the_steps_exactly(chunk: int) -> None:
+    cfg = dataclasses.replace(PriorConfig.tiny(), depth=True)
+    torch.manual_seed(3)
+    prior = Prior(cfg).eval()
+    state = prior.initial_state(2)
+    seq = torch.randint(0, cfg.codebook_size, (2, cfg.n_codebooks, 5 * chunk))
+    marks, copies = [], []
+    tokens, t = None, 0
+    for _ in range(5):  # chunks of `chunk` steps, a mark (and a full copy) before each
+        marks.append(state.mark(chunk))
+        copies.append(state.clone())
+        for _ in range(chunk):
+            _, state = prior.step(tokens, state)
+            tokens, t = seq[:, :, t], t + 1
+        state.last_tokens = tokens
+    if chunk < cfg.window:
+        with pytest.raises(ValueError, match="restore the later marks first"):
+            state.restore(marks[1])
+    for back in (4, 3, 1):  # undo to chunk `back`, twice over the same marks
+        for m in reversed(marks[back:]):
+            state.restore(m)
+        ref = copies[back]
+        assert state.pos == ref.pos
+        assert torch.equal(state.k, ref.k) and torch.equal(state.v, ref.v)
+        assert torch.equal(state.last_tokens, ref.last_tokens)  # type: ignore[arg-type]
+        assert torch.equal(state.hidden, ref.hidden)  # type: ignore[arg-type]
+        # and it continues exactly as the copy does
+        a, state = prior.step(seq[:, :, 0], state)
+        b, _ = prior.step(seq[:, :, 0], ref.clone())
+        assert torch.equal(a, b)
+        state.restore(marks[back])
+        marks = marks[: back + 1]
+
+
 def test_step_rejects_bad_tokens() -> None:
     cfg = PriorConfig.tiny()
     prior = Prior(cfg).eval()
