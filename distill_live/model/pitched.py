@@ -39,6 +39,7 @@ from torch import Tensor, nn
 
 from .codec import Codec, CodecConfig, CodecOutput, Encoder, ResidualVQ, dropout_counts
 from .harmonic import OscState, harmonic_bank
+from .layouts import param_versions
 from .pitch import PitchGrid, frame_f0
 
 __all__ = ["DecoderState", "PitchedCodec", "StreamingDecoder", "build_codec"]
@@ -115,12 +116,6 @@ class _StepWeights:
     head_max: Tensor  # (H + sub * 2 * bins,): the clamps before exp (2 amps, 12 log-mag)
     zero: Tensor  # (): constants as tensors (a Python number costs a conversion per call)
     ref_hz: Tensor  # (): the f0 feature's reference, 220 Hz
-
-
-def _versions(params: list[Tensor]) -> list[tuple[int, int]]:
-    """Each tensor's storage and version: what changes when it is moved or written in place
-    (an inference tensor has no version; one made under inference_mode is never trained)."""
-    return [(p.data_ptr(), -1 if p.is_inference() else p._version) for p in params]
 
 
 _OLA_PRODUCT_FRAMES = 8  # _fast_step overlap-adds up to this many frames by one product
@@ -219,7 +214,7 @@ class StreamingDecoder(nn.Module):
         """The weights in the fast step's layouts, rebuilt when a parameter they come from
         has changed."""
         w = self._weights
-        if w is not None and w.key == _versions(w.sources):
+        if w is not None and w.key == param_versions(w.sources):
             return w
         blocks = [blk for blk in self.blocks if isinstance(blk, CausalBlock)]
         sources = [self.conv_in.weight, self.harm_head.weight, self.harm_head.bias]
@@ -236,7 +231,7 @@ class StreamingDecoder(nn.Module):
             cw = self.conv_in.weight  # (C, D + 1, k_in)
             assert self.conv_in.bias is not None
             w = _StepWeights(
-                key=_versions(sources),
+                key=param_versions(sources),
                 sources=sources,
                 conv_in=cw.permute(2, 1, 0).reshape(-1, cw.shape[0]).contiguous(),
                 conv_in_bias=self.conv_in.bias,

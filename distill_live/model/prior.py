@@ -30,6 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .layouts import param_versions
+
 __all__ = ["PriorConfig", "PriorState", "PriorMark", "Prior"]
 
 
@@ -200,6 +202,20 @@ class _Block(nn.Module):
         return x
 
 
+@dataclass(frozen=True)
+class _StepWeights:
+    """The weights :meth:`Prior.step` and :meth:`Prior.depth_logits` multiply by, in
+    (in, out) layouts, contiguous (:mod:`.layouts`); ``key`` says when to rebuild them."""
+
+    key: list[tuple[int, int]]
+    sources: list[Tensor]
+    blocks: list[tuple[Tensor, ...]]  # per block: qkv (D, 3D), out (D, D), ff1, ff2
+    head: Tensor  # (K, D, V) each codebook's head; parallel heads: (D, K * V)
+    head_bias: Tensor  # (K, 1, V); parallel heads: (K * V,)
+    depth_ff1: Tensor | None  # (D, mult * D)
+    depth_ff2: Tensor | None  # (mult * D, D)
+
+
 class Prior(nn.Module):
     """Autoregressive model over code frames; see the module docstring."""
 
@@ -238,6 +254,7 @@ class Prior(nn.Module):
         self.register_buffer("ring_cold", cold.contiguous(), persistent=False)
         self.apply(self._init_weights)
         nn.init.normal_(self.bos, std=0.02)
+        self._weights: _StepWeights | None = None  # built by _step_weights
 
     @staticmethod
     def _init_weights(m: nn.Module) -> None:
@@ -303,12 +320,57 @@ class Prior(nn.Module):
         b, j = drawn.shape
         if j >= self.config.n_codebooks:
             raise ValueError(f"all {self.config.n_codebooks} codes are drawn already")
-        d = self.config.d_model
         if j:
-            prev = self.depth_embed(drawn + self.offsets[:j]).sum(dim=1)  # (B, D)
+            prev = F.embedding(drawn + self.offsets[:j], self.depth_embed.weight).sum(dim=1)
+            u = state.hidden + prev + self.depth_pos[j]  # (B, D)
         else:
-            prev = torch.zeros(b, d, dtype=state.hidden.dtype, device=state.hidden.device)
-        return self._depth(state.hidden, prev.unsqueeze(1), j)[:, 0]  # (B, V)
+            u = state.hidden + self.depth_pos[0]
+        w = self._step_weights()
+        return self._depth_head(u, w, j)  # (B, V)
+
+    def _depth_head(self, u: Tensor, w: _StepWeights, j: int) -> Tensor:
+        """:meth:`_depth` for one codebook ``j`` of u (B, D) (the hidden state plus the drawn
+        codes' and the position's embeddings) in the step's layouts → logits (B, V)."""
+        assert w.depth_ff1 is not None and w.depth_ff2 is not None
+        d = self.config.d_model
+        y = F.layer_norm(u, (d,), self.depth_ln.weight, self.depth_ln.bias, self.depth_ln.eps)
+        y = F.gelu(torch.addmm(self.depth_ff1.bias, y, w.depth_ff1), approximate="tanh")
+        u = torch.addmm(u + self.depth_ff2.bias, y, w.depth_ff2)
+        return torch.addmm(w.head_bias[j, 0], u, w.head[j])
+
+    def _step_weights(self) -> _StepWeights:
+        """The weights in the step's layouts, rebuilt when a parameter they come from has
+        changed (an optimiser step, ``load_state_dict``, ``.to``)."""
+        w = self._weights
+        if w is not None and w.key == param_versions(w.sources):
+            return w
+        cfg = self.config
+        k, v, d = cfg.n_codebooks, cfg.codebook_size, cfg.d_model
+        blocks = [cast(_Block, b) for b in self.blocks]
+        lin = [m for b in blocks for m in (b.qkv, b.out, b.ff1, b.ff2)] + [self.head]
+        if cfg.depth:
+            lin += [self.depth_ff1, self.depth_ff2]
+        sources = [m.weight for m in lin] + [self.head.bias]
+        # plain tensors even when first called under inference_mode, so that later no_grad
+        # calls may use them too
+        with torch.inference_mode(False), torch.no_grad():
+            t = [m.weight.t().contiguous() for m in lin]
+            if cfg.depth:
+                head = self.head.weight.view(k, v, d).transpose(1, 2).contiguous()  # (K, D, V)
+                head_bias = self.head.bias.view(k, 1, v).clone()
+            else:
+                head, head_bias = t[4 * len(blocks)], self.head.bias.clone()
+            w = _StepWeights(
+                key=param_versions(sources),
+                sources=sources,
+                blocks=[tuple(t[4 * i : 4 * i + 4]) for i in range(len(blocks))],
+                head=head,
+                head_bias=head_bias,
+                depth_ff1=t[-2] if cfg.depth else None,
+                depth_ff2=t[-1] if cfg.depth else None,
+            )
+        self._weights = w
+        return w
 
     def loss(self, codes: Tensor) -> Tensor:
         """Mean cross-entropy in nats per code of :meth:`forward` on ``codes`` (B, K, T)."""
@@ -352,30 +414,37 @@ class Prior(nn.Module):
         slot = state.pos % cfg.window
         bias = (self.ring_warm if state.pos >= cfg.window else self.ring_cold)[slot]  # (H, W)
         scale = 1.0 / math.sqrt(d // h)
+        w = self._step_weights()
         for i, module in enumerate(self.blocks):
             blk = cast(_Block, module)
+            w_qkv, w_out, w_ff1, w_ff2 = w.blocks[i]
             y = F.layer_norm(x, (d,), blk.ln1.weight, blk.ln1.bias, blk.ln1.eps)
-            qkv = F.linear(y, blk.qkv.weight, blk.qkv.bias).view(b, 3, h, d // h)
-            state.k[i, :, :, slot] = qkv[:, 1]
-            state.v[i, :, :, slot] = qkv[:, 2]
+            qkv = torch.addmm(blk.qkv.bias, y, w_qkv).view(b, 3, h, d // h)
+            k_i, v_i = state.k[i], state.v[i]  # (B, H, W, Dh) views of the ring
+            k_i[:, :, slot] = qkv[:, 1]
+            v_i[:, :, slot] = qkv[:, 2]
             # attention of one query over the ring (cheaper than SDPA's general path)
             q = (qkv[:, 0] * scale).unsqueeze(-1)  # (B, H, Dh, 1)
-            scores = torch.matmul(state.k[i], q).squeeze(-1) + bias  # (B, H, W)
+            scores = torch.matmul(k_i, q).squeeze(-1) + bias  # (B, H, W)
             weights = torch.softmax(scores, dim=-1).unsqueeze(-2)  # (B, H, 1, W)
-            att = torch.matmul(weights, state.v[i])  # (B, H, 1, Dh)
-            x = x + F.linear(att.view(b, d), blk.out.weight, blk.out.bias)
+            att = torch.matmul(weights, v_i)  # (B, H, 1, Dh)
+            x = torch.addmm(x + blk.out.bias, att.view(b, d), w_out)
             y = F.layer_norm(x, (d,), blk.ln2.weight, blk.ln2.bias, blk.ln2.eps)
-            y = F.gelu(F.linear(y, blk.ff1.weight, blk.ff1.bias), approximate="tanh")
-            x = x + F.linear(y, blk.ff2.weight, blk.ff2.bias)
+            y = F.gelu(torch.addmm(blk.ff1.bias, y, w_ff1), approximate="tanh")
+            x = torch.addmm(x + blk.ff2.bias, y, w_ff2)
         x = F.layer_norm(x, (d,), self.ln_f.weight, self.ln_f.bias, self.ln_f.eps)
         if cfg.depth:
             # codebook 0's logits; the others depend on the codes drawn before them
             # (depth_logits): here they are those of an empty prefix
             state.hidden = x
-            empty = torch.zeros(b, cfg.n_codebooks, d, dtype=x.dtype, device=x.device)
-            logits = self._depth(x, empty)
+            u = x.unsqueeze(1) + self.depth_pos  # (B, K, D)
+            y = F.layer_norm(u, (d,), self.depth_ln.weight, self.depth_ln.bias, self.depth_ln.eps)
+            assert w.depth_ff1 is not None and w.depth_ff2 is not None
+            y = F.gelu(torch.matmul(y, w.depth_ff1) + self.depth_ff1.bias, approximate="tanh")
+            u = u + torch.matmul(y, w.depth_ff2) + self.depth_ff2.bias  # (B, K, D)
+            logits = torch.baddbmm(w.head_bias, u.transpose(0, 1), w.head).transpose(0, 1)
         else:
-            logits = F.linear(x, self.head.weight, self.head.bias).view(b, cfg.n_codebooks, -1)
+            logits = torch.addmm(w.head_bias, x, w.head).view(b, cfg.n_codebooks, -1)
         state.pos += 1
         state.last_tokens = None
         return logits, state

@@ -111,6 +111,31 @@ def test_only_a_depth_prior_learns_codes_that_depend_within_a_frame(depth: bool)
         assert float(nll) > math.log2(v) - 0.5
 
 
+def test_step_follows_weights_changed_after_it_ran() -> None:
+    """step() multiplies by copies of the weights in its own layouts: an optimiser step (an
+    in-place change) or load_state_dict after a step must be seen by the next one."""
+    torch.manual_seed(4)
+    prior = Prior(DEPTH).eval()
+    codes = torch.randint(0, DEPTH.codebook_size, (1, DEPTH.n_codebooks, 6))
+    prior.step(None, prior.initial_state(1))  # builds the copies
+    other = Prior(DEPTH).eval()
+    for change in ("in place", "load_state_dict"):
+        with torch.no_grad():
+            if change == "in place":
+                for p in prior.parameters():
+                    p.add_(0.05 * torch.randn_like(p))
+            else:
+                prior.load_state_dict(other.state_dict())
+            full = prior(codes)  # (B, K, T, V)
+        state, tokens = prior.initial_state(1), None
+        for i in range(codes.shape[2]):
+            logits, state = prior.step(tokens, state)
+            torch.testing.assert_close(logits[:, 0], full[:, 0, i], rtol=1e-4, atol=1e-5)
+            lj = prior.depth_logits(state, codes[:, :2, i])
+            torch.testing.assert_close(lj, full[:, 2, i], rtol=1e-4, atol=1e-5)
+            tokens = codes[:, :, i]
+
+
 def test_window_limits_context_so_streams_are_endless() -> None:
     cfg = PriorConfig.tiny()
     torch.manual_seed(1)
