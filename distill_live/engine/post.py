@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+from scipy.ndimage import minimum_filter1d
 from scipy.signal import firwin, lfilter, upfirdn
 
 __all__ = [
@@ -193,7 +194,8 @@ class Limiter:
             need = np.minimum(1.0, self.ceiling / np.maximum(peak, 1e-30))
         g_all = np.concatenate([self.g_tail, need])  # gains for inputs t0-d .. t1-1
         # env[m] = min(g[m .. m + d]) for m = t0-d .. t1-d-1
-        env = np.lib.stride_tricks.sliding_window_view(g_all, self.w).min(axis=1)
+        # a running minimum in O(n) (scipy's van Herk/Gil-Werman filter), not n x w
+        env = minimum_filter1d(g_all, self.w, origin=-(self.w // 2))[: len(g_all) - d]
         env_all = np.concatenate([self.env_tail, env])
         c = np.concatenate([[0.0], np.cumsum(env_all)])
         avg = (c[self.w :] - c[: -self.w]) / self.w  # mean of env[n - d .. n]

@@ -65,6 +65,26 @@ def test_limiter_holds_full_scale_with_hot_gain() -> None:
     assert np.max(np.abs(y)) > 0.9 * CEILING  # it limits, it does not mute
 
 
+def test_limiter_gain_is_a_smoothed_running_minimum_whatever_the_blocks() -> None:
+    """Reference: the gain each sample needs, a running minimum over the look-ahead window,
+    then a moving average over it; block boundaries change nothing."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 0.6, (6000, 1)) * np.linspace(0.2, 3.0, 6000)[:, None]
+    lim = Limiter(1, 48000)
+    w, d = lim.w, lim.delay
+    need = np.minimum(1.0, CEILING / np.maximum(np.abs(x[:, 0]), 1e-30))
+    g = np.concatenate([np.ones(d), need])
+    env = np.array([g[m : m + w].min() for m in range(len(need))])
+    env = np.concatenate([np.ones(d), env])
+    avg = np.array([env[n : n + w].mean() for n in range(len(need))])
+    ref = np.concatenate([np.zeros((d, 1)), x])[: len(x)] * np.minimum(avg, 1.0)[:, None]
+    whole = Limiter(1, 48000).process(x)
+    cuts = [0, 1, 7, 120, 121, 999, 4000, 6000]
+    parts = np.concatenate([lim.process(x[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)])
+    np.testing.assert_allclose(whole, np.clip(ref, -CEILING, CEILING), atol=1e-12)
+    np.testing.assert_allclose(parts, whole, atol=1e-12)
+
+
 def test_limiter_is_transparent_below_the_ceiling() -> None:
     rng = np.random.default_rng(1)
     x = rng.uniform(-0.8, 0.8, (5000, 1))
