@@ -436,6 +436,7 @@ class PitchedCodec(nn.Module):
         nn.init.normal_(self.pitch_embed.weight, std=0.1)
         self.decoder = StreamingDecoder(config, n_harmonics)
         self.decoder_context = 0  # causal: no window context; decode with step()
+        self._f0_table: Tensor | None = None  # (V,) f0 in Hz of each pitch code, by _f0
 
     def truncated(self, n_codebooks: int) -> PitchedCodec:
         """A copy that keeps the pitch codebook and the first ``n_codebooks - 1`` residual
@@ -500,6 +501,14 @@ class PitchedCodec(nn.Module):
         return torch.cat([emb, self._f0(pc).unsqueeze(1)], dim=1)
 
     def _f0(self, pc: Tensor) -> Tensor:  # (B, F) codes → (B, F) Hz
+        table = self._f0_table
+        if table is None or table.device != pc.device:
+            with torch.inference_mode(False), torch.no_grad():
+                table = self._f0_of(torch.arange(self.grid.size, device=pc.device))
+            self._f0_table = table
+        return table[pc]  # one lookup: a streamed frame pays a call, not seven
+
+    def _f0_of(self, pc: Tensor) -> Tensor:  # (N,) codes → (N,) Hz, float32
         g = self.grid
         note = g.low_note + (pc.float() - 1) * g.step_cents / 100.0
         return torch.where(pc > 0, 440.0 * 2.0 ** ((note - 69.0) / 12.0), torch.zeros_like(note))
