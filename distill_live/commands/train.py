@@ -121,6 +121,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "semitones faster and slower, tape style (e.g. 1 2; default none)",
     )
     m.add_argument(
+        "--prior-own-share",
+        type=float,
+        default=TrainOptions.prior_own_share,
+        metavar="P",
+        help="with --prior-varispeed: the share of the prior's training crops at the clips' "
+        "own speed (default %(default)s)",
+    )
+    m.add_argument(
         "--prior-keep",
         choices=("final", "lowest"),
         default=TrainOptions.prior_keep,
@@ -207,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
         prior_codebooks=args.prior_codebooks,
         prior_input_noise=args.prior_input_noise,
         prior_varispeed=tuple(args.prior_varispeed),
+        prior_own_share=args.prior_own_share,
         prior_keep=args.prior_keep,
         codec_overrides=parse_overrides(args.codec, "--codec"),
         prior_overrides=parse_overrides(args.prior, "--prior"),

@@ -163,11 +163,31 @@ def prior_sequences(
     return out
 
 
-def code_stream(seqs: list[list[np.ndarray]], rng: np.random.Generator, min_len: int) -> np.ndarray:
-    """All clips once, in random order, each in a random variant, concatenated: (K, N) with
-    N >= ``min_len`` (repeated when shorter)."""
+def code_stream(
+    seqs: list[list[np.ndarray]],
+    rng: np.random.Generator,
+    min_len: int,
+    own: int | None = None,
+    own_share: float = 0.5,
+) -> np.ndarray:
+    """All clips once, in random order, each in a random view, concatenated: (K, N) with
+    N >= ``min_len`` (repeated when shorter).
+
+    ``own``: how many of each clip's views (the first ones) are at the clip's own speed. When
+    there are others (:func:`varispeed` views), a clip is drawn at its own speed with
+    probability ``own_share``, so the augmentation widens the data without becoming most of
+    it (docs/experiments.md, "The prior's varispeed views").
+    """
     order = rng.permutation(len(seqs))
-    parts = [seqs[i][int(rng.integers(len(seqs[i])))] for i in order]
+    parts = []
+    for i in order:
+        per = seqs[i]
+        if own is None or own >= len(per):
+            parts.append(per[int(rng.integers(len(per)))])
+        elif rng.random() < own_share:
+            parts.append(per[int(rng.integers(own))])
+        else:
+            parts.append(per[own + int(rng.integers(len(per) - own))])
     stream = np.concatenate(parts, axis=1)
     while stream.shape[1] < min_len:
         stream = np.concatenate([stream, stream], axis=1)

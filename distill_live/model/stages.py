@@ -388,7 +388,7 @@ def prior_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
         ),
     )
     rng = ctx.rng(31, budget)
-    stream = code_stream(train_seqs, rng, t + 1)  # (K, N')
+    stream = code_stream(train_seqs, rng, t + 1, n_views, opts.prior_own_share)  # (K, N')
     warmup = min(100, max(1, (budget.steps or 10**9) // 10))
     last_ckpt = time.monotonic()
     last_val = 0.0
@@ -403,7 +403,7 @@ def prior_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
             for g in opt.param_groups:
                 g["lr"] = opts.prior_lr * _lr_factor(budget.step, fraction, warmup)
             if budget.step % 50 == 0:
-                stream = code_stream(train_seqs, rng, t + 1)
+                stream = code_stream(train_seqs, rng, t + 1, n_views, opts.prior_own_share)
             starts = rng.integers(0, stream.shape[1] - t + 1, opts.prior_batch_size)
             batch = (
                 torch.from_numpy(np.stack([stream[:, s : s + t] for s in starts])).long().to(device)

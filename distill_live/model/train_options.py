@@ -63,6 +63,8 @@ class TrainOptions:
     # augmentation: the prior also trains on the codes of the clips played this many
     # semitones faster and slower (tape style), each value giving two more views
     prior_varispeed: tuple[float, ...] = ()
+    # with varispeed views: the share of the prior's crops drawn at the clips' own speed
+    prior_own_share: float = 0.5
     # which prior weights are saved: "final" (the end of the schedule) or "lowest" (the
     # validated state with the lowest held-out bits/code; see keep_final_prior)
     prior_keep: str = "final"
@@ -92,6 +94,10 @@ def check_options(opts: TrainOptions) -> None:
             raise TrainingOptionError(
                 f"--prior-varispeed {semis}: expected semitones above 0, at most 12"
             )
+    if not 0.0 <= opts.prior_own_share <= 1.0:
+        raise TrainingOptionError(
+            f"--prior-own-share {opts.prior_own_share}: expected a share from 0 to 1"
+        )
     if opts.restart_prior and not opts.resume:
         raise TrainingOptionError("--restart-prior needs --resume (and the checkpoint to use)")
 

@@ -10,7 +10,7 @@ import torch
 
 from distill_live.model.codec import CodecConfig
 from distill_live.model.data import Clip
-from distill_live.model.dataprep import prior_sequences, varispeed
+from distill_live.model.dataprep import code_stream, prior_sequences, varispeed
 from distill_live.model.pitch import PitchGrid, hz_to_midi, track
 from distill_live.model.pitched import PitchedCodec
 
@@ -61,3 +61,18 @@ def test_prior_sequences_add_a_faster_and_a_slower_view_per_speed() -> None:
     assert note == GRID.encode(np.array([220.0]))[0]
     assert int(np.bincount(up[0]).argmax()) == note + 4
     assert int(np.bincount(down[0]).argmax()) == note - 4
+
+
+@pytest.mark.parametrize("share", [0.5, 0.8])
+def test_code_stream_draws_the_clips_own_speed_at_the_share_asked(share: float) -> None:
+    # 300 clips of 3 frames; views 0-1 at the clip's own speed (code 0), 2-5 varispeed (code 1)
+    seqs = [[np.full((1, 3), int(v >= 2)) for v in range(6)] for _ in range(300)]
+    rng = np.random.default_rng(0)
+    stream = np.concatenate(
+        [code_stream(seqs, rng, 1, own=2, own_share=share) for _ in range(20)], 1
+    )
+    assert stream.shape == (1, 20 * 300 * 3)
+    assert abs(float(np.mean(stream == 0)) - share) < 0.02
+    # without varispeed views every view is equally likely, as before
+    plain = [per[:2] for per in seqs]
+    assert np.all(code_stream(plain, rng, 1, own=2, own_share=share) == 0)

@@ -364,6 +364,7 @@ def test_truncated_codec_decodes_like_a_prefix() -> None:
         ("prior_input_noise", 1.0, "--prior-input-noise 1.0"),
         ("prior_keep", "best", "--prior-keep 'best'"),
         ("prior_varispeed", (1.0, 0.0), "--prior-varispeed 0.0"),
+        ("prior_own_share", 1.5, "--prior-own-share 1.5"),
     ],
 )
 def test_bad_augmentation_options_are_refused_before_any_work(
