@@ -121,11 +121,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "semitones faster and slower, tape style (e.g. 1 2; default none)",
     )
     m.add_argument(
+        "--prior-transpose",
+        type=float,
+        nargs="+",
+        default=list(TrainOptions.prior_transpose),
+        metavar="SEMITONES",
+        help="augmentation for a pitched codec: the prior also trains on the codes with their "
+        "pitch moved each of these many semitones up and down (e.g. 1 2; default none)",
+    )
+    m.add_argument(
         "--prior-own-share",
         type=float,
         default=TrainOptions.prior_own_share,
         metavar="P",
-        help="with --prior-varispeed: the share of the prior's training crops at the clips' "
+        help="with --prior-varispeed or --prior-transpose: the share of the prior's training crops at the clips' "
         "own speed (default %(default)s)",
     )
     m.add_argument(
@@ -215,6 +224,7 @@ def run(args: argparse.Namespace) -> int:
         prior_codebooks=args.prior_codebooks,
         prior_input_noise=args.prior_input_noise,
         prior_varispeed=tuple(args.prior_varispeed),
+        prior_transpose=tuple(args.prior_transpose),
         prior_own_share=args.prior_own_share,
         prior_keep=args.prior_keep,
         codec_overrides=parse_overrides(args.codec, "--codec"),

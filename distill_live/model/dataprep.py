@@ -22,7 +22,7 @@ from torch import Tensor
 from .codec import Codec, CodecConfig
 from .data import AudioData, Clip, crop_to_frames, random_crops
 from .metrics import limit_silence
-from .pitch import PitchTrack, track
+from .pitch import PitchGrid, PitchTrack, track
 from .pitched import PitchedCodec
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "pitch_tracks",
     "pitched_codec_batch",
     "prior_variants",
+    "transposed",
     "varispeed",
     "prior_sequences",
     "code_stream",
@@ -160,6 +161,17 @@ def prior_sequences(
                     codes = codec.encode(x)[0].cpu().numpy()
                 per.append(limit_silence(codes, a, hop, max_silence))
         out.append(per)
+    return out
+
+
+def transposed(codes: np.ndarray, steps: int, grid: PitchGrid) -> np.ndarray:
+    """A pitched codec's codes (K, F) with every pitched frame's pitch code moved ``steps``
+    grid steps (held at the grid's ends), the other codebooks as they are: the same sounds
+    played in another key, as the keyboard's transpose plays them (the decoder takes the
+    harmonic amplitudes from the codes and the pitch from codebook 0)."""
+    out = codes.copy()
+    pc = out[0]
+    out[0] = np.where(pc > 0, np.clip(pc + steps, 1, grid.n_pitches), 0)
     return out
 
 

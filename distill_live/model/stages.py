@@ -35,6 +35,7 @@ from .dataprep import (
     pitched_codec_batch,
     prior_sequences,
     prior_variants,
+    transposed,
 )
 from .distributed import Dist, agree, log, unwrap, wrap
 from .losses import ReconstructionLoss, feature_matching_loss, hinge_d_loss, hinge_g_loss
@@ -374,6 +375,13 @@ def prior_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
     )
     # the unigram baseline is fitted on the views at the clips' own speed, as eval's is
     n_views = len(prior_variants(codec.config))
+    if opts.prior_transpose:
+        assert isinstance(codec, PitchedCodec), "train() checks --prior-transpose's codec"
+        steps = [
+            round(x * 100 / codec.grid.step_cents) for s in opts.prior_transpose for x in (s, -s)
+        ]
+        for per in train_seqs:
+            per += [transposed(c, st, codec.grid) for st in steps for c in per[:n_views]]
     train_all = np.concatenate([s for per in train_seqs for s in per[:n_views]], axis=1)  # (K, N)
     held_all = np.concatenate([per[0] for per in held_seqs], axis=1)  # (K, M)
     unigram = unigram_bits_per_code([torch.from_numpy(train_all)], [torch.from_numpy(held_all)], v)

@@ -63,6 +63,11 @@ def train(
     ckpt_path = Path(opts.checkpoint) if opts.checkpoint else out.with_name(out.name + ".ckpt")
     t_start = time.monotonic()
     codec_cfg, prior_cfg, k_prior = _configs(opts)
+    if opts.prior_transpose and not codec_cfg.pitch:
+        raise TrainingOptionError(
+            "--prior-transpose moves pitch codes: it needs a pitched codec (train's default; "
+            "not --tiny or --codec pitch=false)"
+        )
     # options are all checked: now the audio
     data = load_dataset(data_dir, codec_cfg.sample_rate, opts.heldout, opts.min_seconds)
     if data.seconds("train") * codec_cfg.sample_rate < opts.crop_frames * codec_cfg.hop:

@@ -63,7 +63,10 @@ class TrainOptions:
     # augmentation: the prior also trains on the codes of the clips played this many
     # semitones faster and slower (tape style), each value giving two more views
     prior_varispeed: tuple[float, ...] = ()
-    # with varispeed views: the share of the prior's crops drawn at the clips' own speed
+    # augmentation: the prior also trains on the codes with their pitch codes moved this many
+    # semitones up and down (the sounds in other keys), each value giving two more views
+    prior_transpose: tuple[float, ...] = ()
+    # with varispeed or transposed views: the share of the prior's crops drawn at the clips' own speed
     prior_own_share: float = 0.5
     # which prior weights are saved: "final" (the end of the schedule) or "lowest" (the
     # validated state with the lowest held-out bits/code; see keep_final_prior)
@@ -93,6 +96,11 @@ def check_options(opts: TrainOptions) -> None:
         if not 0.0 < semis <= 12.0:
             raise TrainingOptionError(
                 f"--prior-varispeed {semis}: expected semitones above 0, at most 12"
+            )
+    for semis in opts.prior_transpose:
+        if not 0.0 < semis <= 24.0:
+            raise TrainingOptionError(
+                f"--prior-transpose {semis}: expected semitones above 0, at most 24"
             )
     if not 0.0 <= opts.prior_own_share <= 1.0:
         raise TrainingOptionError(

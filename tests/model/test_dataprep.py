@@ -10,7 +10,7 @@ import torch
 
 from distill_live.model.codec import CodecConfig
 from distill_live.model.data import Clip
-from distill_live.model.dataprep import code_stream, prior_sequences, varispeed
+from distill_live.model.dataprep import code_stream, prior_sequences, transposed, varispeed
 from distill_live.model.pitch import PitchGrid, hz_to_midi, track
 from distill_live.model.pitched import PitchedCodec
 
@@ -76,3 +76,12 @@ def test_code_stream_draws_the_clips_own_speed_at_the_share_asked(share: float) 
     # without varispeed views every view is equally likely, as before
     plain = [per[:2] for per in seqs]
     assert np.all(code_stream(plain, rng, 1, own=2, own_share=share) == 0)
+
+
+def test_transposed_moves_only_the_pitched_frames_pitch_code() -> None:
+    codes = np.array([[0, 1, 5, 30, 31, 0], [3, 4, 5, 6, 7, 8], [9, 9, 9, 9, 9, 9]])
+    up = transposed(codes, 2, GRID)
+    np.testing.assert_array_equal(up[0], [0, 3, 7, 31, 31, 0])  # held at the grid's top
+    np.testing.assert_array_equal(up[1:], codes[1:])
+    np.testing.assert_array_equal(transposed(codes, -4, GRID)[0], [0, 1, 1, 26, 27, 0])
+    assert codes[0, 1] == 1  # the input is left as it was

@@ -365,6 +365,7 @@ def test_truncated_codec_decodes_like_a_prefix() -> None:
         ("prior_keep", "best", "--prior-keep 'best'"),
         ("prior_varispeed", (1.0, 0.0), "--prior-varispeed 0.0"),
         ("prior_own_share", 1.5, "--prior-own-share 1.5"),
+        ("prior_transpose", (-1.0,), "--prior-transpose -1.0"),
     ],
 )
 def test_bad_augmentation_options_are_refused_before_any_work(
@@ -373,6 +374,12 @@ def test_bad_augmentation_options_are_refused_before_any_work(
     with pytest.raises(ValueError, match=message):
         kw: dict[str, Any] = {option: value}
         train(tmp_path / "no-such-folder", tmp_path / "m.distill", minutes=1.0, **kw)
+    assert not (tmp_path / "m.distill").exists()
+
+
+def test_prior_transpose_needs_a_pitched_codec(data_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="--prior-transpose moves pitch codes"):
+        train(data_dir, tmp_path / "m.distill", tiny=True, steps=2, prior_transpose=(1.0,))
     assert not (tmp_path / "m.distill").exists()
 
 
