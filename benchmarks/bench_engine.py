@@ -158,7 +158,8 @@ def bench_rtf(args: argparse.Namespace) -> None:
     load = os.getloadavg()[0]
     print(f"model: {what}")
     print(
-        f"hop {model.hop}, decoder_context {model.decoder_context}, chunk 2 frames, one torch thread"
+        f"hop {model.hop}, decoder_context {model.decoder_context}, chunk {stream.gen.chunk} "
+        "frames, one torch thread"
     )
     print(f"stereo {args.stereo}: {frames / 48000:.1f} s of audio in {total:.2f} s")
     print(
