@@ -29,6 +29,8 @@ __all__ = [
     "codec_batch",
     "pitch_tracks",
     "pitched_codec_batch",
+    "TONAL_SHARE",
+    "is_tonal",
     "prior_variants",
     "transposed",
     "varispeed",
@@ -162,6 +164,17 @@ def prior_sequences(
                 per.append(limit_silence(codes, a, hop, max_silence))
         out.append(per)
     return out
+
+
+#: A clip is tonal when at least this share of its code frames carry a pitch code. Only
+#: tonal clips are transposed for the prior: a drum hit's stray pitch codes moved to other
+#: keys would teach the prior that a held key may sound like a drum.
+TONAL_SHARE = 0.5
+
+
+def is_tonal(codes: np.ndarray) -> bool:
+    """Whether a pitched codec's codes (K, F) are mostly pitched (:data:`TONAL_SHARE`)."""
+    return codes.shape[1] > 0 and float(np.mean(codes[0] > 0)) >= TONAL_SHARE
 
 
 def transposed(codes: np.ndarray, steps: int, grid: PitchGrid) -> np.ndarray:

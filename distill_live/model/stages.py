@@ -30,6 +30,7 @@ from .data import AudioData
 from .dataprep import (
     code_stream,
     codec_batch,
+    is_tonal,
     noisy_context,
     pitch_tracks,
     pitched_codec_batch,
@@ -380,8 +381,10 @@ def prior_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
         steps = [
             round(x * 100 / codec.grid.step_cents) for s in opts.prior_transpose for x in (s, -s)
         ]
-        for per in train_seqs:
+        tonal = [per for per in train_seqs if is_tonal(per[0])]
+        for per in tonal:
             per += [transposed(c, st, codec.grid) for st in steps for c in per[:n_views]]
+        log(d, f"prior: {len(tonal)} of {len(train_seqs)} clips transposed (mostly pitched)")
     train_all = np.concatenate([s for per in train_seqs for s in per[:n_views]], axis=1)  # (K, N)
     held_all = np.concatenate([per[0] for per in held_seqs], axis=1)  # (K, M)
     unigram = unigram_bits_per_code([torch.from_numpy(train_all)], [torch.from_numpy(held_all)], v)

@@ -10,7 +10,13 @@ import torch
 
 from distill_live.model.codec import CodecConfig
 from distill_live.model.data import Clip
-from distill_live.model.dataprep import code_stream, prior_sequences, transposed, varispeed
+from distill_live.model.dataprep import (
+    code_stream,
+    is_tonal,
+    prior_sequences,
+    transposed,
+    varispeed,
+)
 from distill_live.model.pitch import PitchGrid, hz_to_midi, track
 from distill_live.model.pitched import PitchedCodec
 
@@ -85,3 +91,10 @@ def test_transposed_moves_only_the_pitched_frames_pitch_code() -> None:
     np.testing.assert_array_equal(up[1:], codes[1:])
     np.testing.assert_array_equal(transposed(codes, -4, GRID)[0], [0, 1, 1, 26, 27, 0])
     assert codes[0, 1] == 1  # the input is left as it was
+
+
+def test_only_mostly_pitched_clips_count_as_tonal() -> None:
+    drum = np.array([[0, 0, 12, 0, 0, 0], [1, 2, 3, 4, 5, 6]])  # one stray pitch code
+    note = np.array([[0, 12, 12, 12, 13, 0], [1, 2, 3, 4, 5, 6]])
+    assert not is_tonal(drum) and is_tonal(note)
+    assert not is_tonal(np.zeros((2, 0), dtype=np.int64))

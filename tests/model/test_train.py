@@ -383,6 +383,17 @@ def test_prior_transpose_needs_a_pitched_codec(data_dir: Path, tmp_path: Path) -
     assert not (tmp_path / "m.distill").exists()
 
 
+def test_a_pitched_prior_trains_with_transposed_codes(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "t.distill"
+    pitched = {"pitch": True, "n_codebooks": 3, "pitch_low_note": 45.0, "pitch_step_cents": 100.0}
+    summary = _train_tiny(
+        data_dir, out, steps=20, codec_overrides=pitched, prior_transpose=(1.0, 2.0)
+    )
+    assert summary["prior_last_bits"] < summary["prior_first_bits"]
+    header = read_header(out)
+    assert header["training"]["options"]["prior_transpose"] == [1.0, 2.0]
+
+
 def test_noisy_context_replaces_the_given_share_of_codes() -> None:
     codes = torch.randint(0, 8, (4, 3, 20_000))
     assert noisy_context(codes, 0.0, 8) is codes
