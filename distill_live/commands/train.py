@@ -134,8 +134,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=TrainOptions.prior_own_share,
         metavar="P",
-        help="with --prior-varispeed or --prior-transpose: the share of the prior's training crops at the clips' "
-        "own speed (default %(default)s)",
+        help="with --prior-varispeed or --prior-transpose: the share of the prior's training "
+        "crops at the clips' own speed and key (default %(default)s)",
     )
     m.add_argument(
         "--prior-keep",

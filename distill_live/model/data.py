@@ -28,6 +28,7 @@ __all__ = [
     "load_dataset",
     "split_heldout",
     "random_crops",
+    "tape_speed",
     "frame_rms",
     "crop_to_frames",
 ]
@@ -197,6 +198,12 @@ def _pick(clips: Sequence[Clip], p: np.ndarray, rng: np.random.Generator) -> int
     return int(rng.choice(len(clips), p=p))
 
 
+def tape_speed(audio: np.ndarray, ratio: float) -> np.ndarray:
+    """``audio`` played ``ratio`` times faster, tape style (pitch and tempo move together;
+    about ``len(audio) / ratio`` samples), resampled with soxr: float32."""
+    return soxr.resample(audio, ratio, 1.0).astype(np.float32)
+
+
 def random_crops(
     clips: Sequence[Clip],
     batch: int,
@@ -249,7 +256,7 @@ def random_crops(
             crop += other * np.float32(10.0 ** (rng.uniform(-12.0, 0.0) / 20.0))
         if ratio != 1.0:
             # `need` samples played back `ratio` times faster: about `length` samples
-            crop = soxr.resample(crop, ratio, 1.0)[:length].astype(np.float32)
+            crop = tape_speed(crop, ratio)[:length]
             if len(crop) < length:
                 crop = np.pad(crop, (0, length - len(crop)))
         gain = 10.0 ** (rng.uniform(*gain_db) / 20.0)

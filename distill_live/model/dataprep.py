@@ -15,12 +15,11 @@
 from __future__ import annotations
 
 import numpy as np
-import soxr
 import torch
 from torch import Tensor
 
 from .codec import Codec, CodecConfig
-from .data import AudioData, Clip, crop_to_frames, random_crops
+from .data import AudioData, Clip, crop_to_frames, random_crops, tape_speed
 from .metrics import limit_silence
 from .pitch import PitchGrid, PitchTrack, track
 from .pitched import PitchedCodec
@@ -114,11 +113,11 @@ def prior_variants(cfg: CodecConfig) -> tuple[tuple[float, int], ...]:
 def varispeed(
     audio: np.ndarray, semitones: float, tr: PitchTrack | None = None
 ) -> tuple[np.ndarray, PitchTrack | None]:
-    """``audio`` played ``semitones`` faster (tape style: pitch and tempo move together,
-    resampled with soxr), and its f0 track ``tr`` moved to match (times / r, f0 x r for
-    r = 2^(semitones / 12)), so the clip need not be tracked again."""
+    """``audio`` played ``semitones`` faster (:func:`~.data.tape_speed`), and its f0 track
+    ``tr`` moved to match (times / r, f0 x r for r = 2^(semitones / 12)), so the clip need
+    not be tracked again."""
     ratio = float(2.0 ** (semitones / 12.0))
-    out = soxr.resample(audio, ratio, 1.0).astype(np.float32)
+    out = tape_speed(audio, ratio)
     if tr is None:
         return out, None
     return out, PitchTrack(tr.times / ratio, tr.f0 * ratio)
@@ -177,14 +176,14 @@ def is_tonal(codes: np.ndarray) -> bool:
     return codes.shape[1] > 0 and float(np.mean(codes[0] > 0)) >= TONAL_SHARE
 
 
-def transposed(codes: np.ndarray, steps: int, grid: PitchGrid) -> np.ndarray:
-    """A pitched codec's codes (K, F) with every pitched frame's pitch code moved ``steps``
-    grid steps (held at the grid's ends), the other codebooks as they are: the same sounds
-    played in another key, as the keyboard's transpose plays them (the decoder takes the
-    harmonic amplitudes from the codes and the pitch from codebook 0)."""
+def transposed(codes: np.ndarray, semitones: float, grid: PitchGrid) -> np.ndarray:
+    """A pitched codec's codes (K, F) with every pitched frame's pitch code moved by
+    ``semitones`` (the nearest whole grid steps, held at the grid's ends), the other
+    codebooks as they are: the same sounds played in another key, as the keyboard's
+    transpose plays them (:func:`~.steering.shifted_embeddings`)."""
     out = codes.copy()
     pc = out[0]
-    out[0] = np.where(pc > 0, np.clip(pc + steps, 1, grid.n_pitches), 0)
+    out[0] = np.where(pc > 0, np.clip(pc + int(grid.steps(semitones)), 1, grid.n_pitches), 0)
     return out
 
 

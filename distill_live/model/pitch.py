@@ -80,6 +80,11 @@ class PitchGrid:
     def from_dict(cls, d: dict[str, Any]) -> PitchGrid:
         return cls(**{k: d[k] for k in ("low_note", "step_cents", "n_pitches") if k in d})
 
+    def steps(self, semitones: np.ndarray | float) -> np.ndarray:
+        """The nearest whole number of grid steps (int64) to each interval in semitones."""
+        cents = np.asarray(semitones, dtype=np.float64) * 100.0
+        return np.rint(cents / self.step_cents).astype(np.int64)
+
     def encode(self, f0: np.ndarray) -> np.ndarray:
         """Codes (int64) of f0 values in Hz; 0 (or less, or NaN) → the unpitched code 0.
 

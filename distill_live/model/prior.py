@@ -326,17 +326,17 @@ class Prior(nn.Module):
         else:
             u = state.hidden + self.depth_pos[0]
         w = self._step_weights()
-        return self._depth_head(u, w, j)  # (B, V)
+        return torch.addmm(w.head_bias[j, 0], self._depth_mlp(u, w), w.head[j])  # (B, V)
 
-    def _depth_head(self, u: Tensor, w: _StepWeights, j: int) -> Tensor:
-        """:meth:`_depth` for one codebook ``j`` of u (B, D) (the hidden state plus the drawn
-        codes' and the position's embeddings) in the step's layouts → logits (B, V)."""
+    def _depth_mlp(self, u: Tensor, w: _StepWeights) -> Tensor:
+        """:meth:`_depth`'s residual MLP in the step's layouts: rows u (N, D) (the hidden
+        state plus the drawn codes' and the position's embeddings) → (N, D), before the
+        head."""
         assert w.depth_ff1 is not None and w.depth_ff2 is not None
         d = self.config.d_model
         y = F.layer_norm(u, (d,), self.depth_ln.weight, self.depth_ln.bias, self.depth_ln.eps)
         y = F.gelu(torch.addmm(self.depth_ff1.bias, y, w.depth_ff1), approximate="tanh")
-        u = torch.addmm(u + self.depth_ff2.bias, y, w.depth_ff2)
-        return torch.addmm(w.head_bias[j, 0], u, w.head[j])
+        return torch.addmm(u + self.depth_ff2.bias, y, w.depth_ff2)
 
     def _step_weights(self) -> _StepWeights:
         """The weights in the step's layouts, rebuilt when a parameter they come from has
@@ -437,11 +437,8 @@ class Prior(nn.Module):
             # codebook 0's logits; the others depend on the codes drawn before them
             # (depth_logits): here they are those of an empty prefix
             state.hidden = x
-            u = x.unsqueeze(1) + self.depth_pos  # (B, K, D)
-            y = F.layer_norm(u, (d,), self.depth_ln.weight, self.depth_ln.bias, self.depth_ln.eps)
-            assert w.depth_ff1 is not None and w.depth_ff2 is not None
-            y = F.gelu(torch.matmul(y, w.depth_ff1) + self.depth_ff1.bias, approximate="tanh")
-            u = u + torch.matmul(y, w.depth_ff2) + self.depth_ff2.bias  # (B, K, D)
+            u = (x.unsqueeze(1) + self.depth_pos).view(b * cfg.n_codebooks, d)  # (B * K, D)
+            u = self._depth_mlp(u, w).view(b, cfg.n_codebooks, d)
             logits = torch.baddbmm(w.head_bias, u.transpose(0, 1), w.head).transpose(0, 1)
         else:
             logits = torch.addmm(w.head_bias, x, w.head).view(b, cfg.n_codebooks, -1)

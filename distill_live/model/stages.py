@@ -378,12 +378,10 @@ def prior_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
     n_views = len(prior_variants(codec.config))
     if opts.prior_transpose:
         assert isinstance(codec, PitchedCodec), "train() checks --prior-transpose's codec"
-        steps = [
-            round(x * 100 / codec.grid.step_cents) for s in opts.prior_transpose for x in (s, -s)
-        ]
+        shifts = [x for s in opts.prior_transpose for x in (s, -s)]
         tonal = [per for per in train_seqs if is_tonal(per[0])]
         for per in tonal:
-            per += [transposed(c, st, codec.grid) for st in steps for c in per[:n_views]]
+            per += [transposed(c, x, codec.grid) for x in shifts for c in per[:n_views]]
         log(d, f"prior: {len(tonal)} of {len(train_seqs)} clips transposed (mostly pitched)")
     train_all = np.concatenate([s for per in train_seqs for s in per[:n_views]], axis=1)  # (K, N)
     held_all = np.concatenate([per[0] for per in held_seqs], axis=1)  # (K, M)

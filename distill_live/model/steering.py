@@ -43,7 +43,7 @@ def shifted_embeddings(codec: Any, codes: Tensor, semitones: np.ndarray) -> Tens
     shift = torch.as_tensor(np.asarray(semitones, dtype=np.float64))  # (F,)
     pc = codes[:, 0].long()  # (B, F)
     pitched = pc > 0
-    steps = torch.round(shift * 100.0 / grid.step_cents).long()  # (F,)
+    steps = torch.from_numpy(grid.steps(semitones))  # (F,)
     moved = torch.where(pitched, (pc + steps).clamp(1, grid.n_pitches), pc)
     emb = codec.codes_to_embeddings(torch.cat([moved[:, None], codes[:, 1:]], dim=1))
     note = grid.low_note + (pc.double() - 1) * grid.step_cents / 100.0 + shift  # (B, F)

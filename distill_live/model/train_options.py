@@ -66,7 +66,8 @@ class TrainOptions:
     # augmentation: the prior also trains on the codes with their pitch codes moved this many
     # semitones up and down (the sounds in other keys), each value giving two more views
     prior_transpose: tuple[float, ...] = ()
-    # with varispeed or transposed views: the share of the prior's crops drawn at the clips' own speed
+    # with varispeed or transposed views: the share of the prior's crops drawn at the clips'
+    # own speed and key
     prior_own_share: float = 0.5
     # which prior weights are saved: "final" (the end of the schedule) or "lowest" (the
     # validated state with the lowest held-out bits/code; see keep_final_prior)
