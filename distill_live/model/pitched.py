@@ -502,16 +502,15 @@ class PitchedCodec(nn.Module):
 
     def _f0(self, pc: Tensor) -> Tensor:  # (B, F) codes → (B, F) Hz
         table = self._f0_table
-        if table is None or table.device != pc.device:
+        if table is None or table.device != pc.device:  # every code's f0, float32, once
+            g = self.grid
             with torch.inference_mode(False), torch.no_grad():
-                table = self._f0_of(torch.arange(self.grid.size, device=pc.device))
+                codes = torch.arange(g.size, device=pc.device)
+                note = g.low_note + (codes.float() - 1) * g.step_cents / 100.0
+                hz = 440.0 * 2.0 ** ((note - 69.0) / 12.0)
+                table = torch.where(codes > 0, hz, torch.zeros_like(note))
             self._f0_table = table
         return table[pc]  # one lookup: a streamed frame pays a call, not seven
-
-    def _f0_of(self, pc: Tensor) -> Tensor:  # (N,) codes → (N,) Hz, float32
-        g = self.grid
-        note = g.low_note + (pc.float() - 1) * g.step_cents / 100.0
-        return torch.where(pc > 0, 440.0 * 2.0 ** ((note - 69.0) / 12.0), torch.zeros_like(note))
 
     def decode(self, emb: Tensor) -> Tensor:
         """Embeddings (B, D + 1, F) → audio (B, F * hop) float32."""
