@@ -210,10 +210,16 @@ class _StepWeights:
     key: list[tuple[int, int]]
     sources: list[Tensor]
     blocks: list[tuple[Tensor, ...]]  # per block: qkv (D, 3D), out (D, D), ff1, ff2
+    # per block the parameters used as they are: ln1 weight, bias, qkv bias, out bias, ln2
+    # weight, bias, ff1 bias, ff2 bias (held here so the step makes no module lookups)
+    vectors: list[tuple[Tensor, ...]]
+    eps: float  # the layer norms' epsilon
+    ln_f: tuple[Tensor, Tensor]
     head: Tensor  # (K, D, V) each codebook's head; parallel heads: (D, K * V)
     head_bias: Tensor  # (K, 1, V); parallel heads: (K * V,)
     depth_ff1: Tensor | None  # (D, mult * D)
     depth_ff2: Tensor | None  # (mult * D, D)
+    depth_vectors: tuple[Tensor, ...] | None  # depth_ln weight, bias, ff1 bias, ff2 bias
 
 
 class Prior(nn.Module):
@@ -332,11 +338,11 @@ class Prior(nn.Module):
         """:meth:`_depth`'s residual MLP in the step's layouts: rows u (N, D) (the hidden
         state plus the drawn codes' and the position's embeddings) → (N, D), before the
         head."""
-        assert w.depth_ff1 is not None and w.depth_ff2 is not None
-        d = self.config.d_model
-        y = F.layer_norm(u, (d,), self.depth_ln.weight, self.depth_ln.bias, self.depth_ln.eps)
-        y = F.gelu(torch.addmm(self.depth_ff1.bias, y, w.depth_ff1), approximate="tanh")
-        return torch.addmm(u + self.depth_ff2.bias, y, w.depth_ff2)
+        assert w.depth_ff1 is not None and w.depth_ff2 is not None and w.depth_vectors
+        ln_w, ln_b, b1, b2 = w.depth_vectors
+        y = F.layer_norm(u, ln_w.shape, ln_w, ln_b, w.eps)
+        y = F.gelu(torch.addmm(b1, y, w.depth_ff1), approximate="tanh")
+        return torch.addmm(u + b2, y, w.depth_ff2)
 
     def _step_weights(self) -> _StepWeights:
         """The weights in the step's layouts, rebuilt when a parameter they come from has
@@ -360,14 +366,32 @@ class Prior(nn.Module):
                 head_bias = self.head.bias.view(k, 1, v).clone()
             else:
                 head, head_bias = t[4 * len(blocks)], self.head.bias.clone()
+            eps = {float(n.eps) for b in blocks for n in (b.ln1, b.ln2)} | {float(self.ln_f.eps)}
+            if cfg.depth:
+                eps.add(float(self.depth_ln.eps))
+            if len(eps) != 1:
+                raise ValueError(f"the prior's layer norms have different epsilons {sorted(eps)}")
             w = _StepWeights(
                 key=param_versions(sources),
                 sources=sources,
                 blocks=[tuple(t[4 * i : 4 * i + 4]) for i in range(len(blocks))],
+                vectors=[
+                    (b.ln1.weight, b.ln1.bias, b.qkv.bias, b.out.bias)
+                    + (b.ln2.weight, b.ln2.bias, b.ff1.bias, b.ff2.bias)
+                    for b in blocks
+                ],
+                eps=eps.pop(),
+                ln_f=(self.ln_f.weight, self.ln_f.bias),
                 head=head,
                 head_bias=head_bias,
                 depth_ff1=t[-2] if cfg.depth else None,
                 depth_ff2=t[-1] if cfg.depth else None,
+                depth_vectors=(
+                    (self.depth_ln.weight, self.depth_ln.bias)
+                    + (self.depth_ff1.bias, self.depth_ff2.bias)
+                    if cfg.depth
+                    else None
+                ),
             )
         self._weights = w
         return w
@@ -390,13 +414,17 @@ class Prior(nn.Module):
         )
 
     @torch.inference_mode()
-    def step(self, tokens: Tensor | None, state: PriorState) -> tuple[Tensor, PriorState]:
+    def step(
+        self, tokens: Tensor | None, state: PriorState, first_only: bool = False
+    ) -> tuple[Tensor, PriorState]:
         """Feed one frame and return the logits of the next.
 
         tokens: (B, K) long codes of the previous frame, or ``None`` for BOS (the start of a
         stream). Returns logits (B, K, V) and ``state`` (updated in place, pending tokens
         cleared). For a depth prior only codebook 0's logits are final: draw the others with
-        :meth:`depth_logits`. Eval-mode semantics (no dropout) whatever ``self.training`` says.
+        :meth:`depth_logits`. ``first_only``: codebook 0's logits alone, (B, 1, V) (what
+        sampling a depth prior needs of the step; it skips the other codebooks' heads).
+        Eval-mode semantics (no dropout) whatever ``self.training`` says.
         """
         cfg = self.config
         b = state.batch
@@ -415,11 +443,12 @@ class Prior(nn.Module):
         bias = (self.ring_warm if state.pos >= cfg.window else self.ring_cold)[slot]  # (H, W)
         scale = 1.0 / math.sqrt(d // h)
         w = self._step_weights()
-        for i, module in enumerate(self.blocks):
-            blk = cast(_Block, module)
+        eps = w.eps
+        for i in range(cfg.n_layers):
             w_qkv, w_out, w_ff1, w_ff2 = w.blocks[i]
-            y = F.layer_norm(x, (d,), blk.ln1.weight, blk.ln1.bias, blk.ln1.eps)
-            qkv = torch.addmm(blk.qkv.bias, y, w_qkv).view(b, 3, h, d // h)
+            ln1_w, ln1_b, qkv_b, out_b, ln2_w, ln2_b, ff1_b, ff2_b = w.vectors[i]
+            y = F.layer_norm(x, (d,), ln1_w, ln1_b, eps)
+            qkv = torch.addmm(qkv_b, y, w_qkv).view(b, 3, h, d // h)
             k_i, v_i = state.k[i], state.v[i]  # (B, H, W, Dh) views of the ring
             k_i[:, :, slot] = qkv[:, 1]
             v_i[:, :, slot] = qkv[:, 2]
@@ -428,20 +457,26 @@ class Prior(nn.Module):
             scores = torch.matmul(k_i, q).squeeze(-1) + bias  # (B, H, W)
             weights = torch.softmax(scores, dim=-1).unsqueeze(-2)  # (B, H, 1, W)
             att = torch.matmul(weights, v_i)  # (B, H, 1, Dh)
-            x = torch.addmm(x + blk.out.bias, att.view(b, d), w_out)
-            y = F.layer_norm(x, (d,), blk.ln2.weight, blk.ln2.bias, blk.ln2.eps)
-            y = F.gelu(torch.addmm(blk.ff1.bias, y, w_ff1), approximate="tanh")
-            x = torch.addmm(x + blk.ff2.bias, y, w_ff2)
-        x = F.layer_norm(x, (d,), self.ln_f.weight, self.ln_f.bias, self.ln_f.eps)
+            x = torch.addmm(x + out_b, att.view(b, d), w_out)
+            y = F.layer_norm(x, (d,), ln2_w, ln2_b, eps)
+            y = F.gelu(torch.addmm(ff1_b, y, w_ff1), approximate="tanh")
+            x = torch.addmm(x + ff2_b, y, w_ff2)
+        x = F.layer_norm(x, (d,), w.ln_f[0], w.ln_f[1], eps)
         if cfg.depth:
             # codebook 0's logits; the others depend on the codes drawn before them
             # (depth_logits): here they are those of an empty prefix
             state.hidden = x
-            u = (x.unsqueeze(1) + self.depth_pos).view(b * cfg.n_codebooks, d)  # (B * K, D)
-            u = self._depth_mlp(u, w).view(b, cfg.n_codebooks, d)
-            logits = torch.baddbmm(w.head_bias, u.transpose(0, 1), w.head).transpose(0, 1)
+            if first_only:  # (B, 1, V)
+                u = self._depth_mlp(x + self.depth_pos[0], w)
+                logits = torch.addmm(w.head_bias[0, 0], u, w.head[0]).unsqueeze(1)
+            else:
+                u = (x.unsqueeze(1) + self.depth_pos).view(b * cfg.n_codebooks, d)  # (B * K, D)
+                u = self._depth_mlp(u, w).view(b, cfg.n_codebooks, d)
+                logits = torch.baddbmm(w.head_bias, u.transpose(0, 1), w.head).transpose(0, 1)
         else:
             logits = torch.addmm(w.head_bias, x, w.head).view(b, cfg.n_codebooks, -1)
+            if first_only:
+                logits = logits[:, :1]
         state.pos += 1
         state.last_tokens = None
         return logits, state

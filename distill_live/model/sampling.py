@@ -128,7 +128,8 @@ def filter_logits(logits: Tensor, sampling: SamplingParams) -> Tensor:
     every code. Pure: ``logits`` is not modified.
     """
     sp = _params(sampling)
-    return _filter(logits, sp.temperature, sp.top_k, sp.top_p)
+    out = _filter(logits, sp.temperature, sp.top_k, sp.top_p)
+    return out.clone() if out is logits else out  # a new tensor, as every other setting
 
 
 def _nucleus(sorted_x: Tensor, top_p: float) -> Tensor:
@@ -141,13 +142,14 @@ def _nucleus(sorted_x: Tensor, top_p: float) -> Tensor:
 
 
 def _filter(logits: Tensor, temperature: float, top_k: int, top_p: float) -> Tensor:
-    """:func:`filter_logits` on parameters already checked."""
+    """:func:`filter_logits` on parameters already checked; ``logits`` itself where nothing
+    filters (temperature 1, no top-k, no top-p)."""
     v = logits.shape[-1]
     if temperature < GREEDY_TEMPERATURE:
         idx = logits.argmax(dim=-1, keepdim=True)
         out = torch.full_like(logits, float("-inf"))
         return out.scatter_(-1, idx, 0.0)
-    x = logits / temperature
+    x = logits / temperature if temperature != 1.0 else logits
     if 0 < top_k < v:
         top_x, top_i = torch.topk(x, top_k, dim=-1)  # (..., k), descending
         kth = top_x[..., -1:]
@@ -235,12 +237,13 @@ def sample_code_sequence(
     with torch.inference_mode():
         codes = torch.empty((b, k, n_frames), dtype=torch.long)
         tokens = state.last_tokens
+        depth = prior.config.depth
         for i in range(n_frames):
-            logits, state = prior.step(tokens, state)  # (B, K, V)
+            logits, state = prior.step(tokens, state, first_only=depth)  # (B, K or 1, V)
             if pitch_mask is not None:
                 logits = logits.clone()
                 logits[:, 0] = logits[:, 0].masked_fill(~pitch_mask, float("-inf"))
-            if prior.config.depth:  # codebook j given the codes 0..j-1 just drawn
+            if depth:  # codebook j given the codes 0..j-1 just drawn
                 tokens = torch.empty((b, k), dtype=torch.long)
                 for j in range(k):
                     lj = logits[:, 0] if j == 0 else prior.depth_logits(state, tokens[:, :j])

@@ -68,13 +68,20 @@ def test_depth_prior_streaming_matches_forward_code_by_code() -> None:
         full = prior(codes)  # (B, K, T, V)
     state = prior.initial_state(2)
     tokens = None
+    first_state = prior.initial_state(2)
     for i in range(t):
         logits, state = prior.step(tokens, state)
         torch.testing.assert_close(logits[:, 0], full[:, 0, i], rtol=1e-4, atol=1e-5)
+        # what sampling asks for: codebook 0 alone, the same logits and the same state
+        first, first_state = prior.step(tokens, first_state, first_only=True)
+        assert first.shape == (2, 1, DEPTH.codebook_size)
+        torch.testing.assert_close(first[:, 0], logits[:, 0], rtol=1e-5, atol=1e-6)
         for j in range(1, DEPTH.n_codebooks):
             lj = prior.depth_logits(state, codes[:, :j, i])
             torch.testing.assert_close(lj, full[:, j, i], rtol=1e-4, atol=1e-5)
         tokens = codes[:, :, i]
+    torch.testing.assert_close(first_state.k, state.k)
+    assert first_state.hidden is not None and torch.equal(first_state.hidden, state.hidden)
     # the earlier codes of the frame do change codebook 1's distribution
     other = (codes[:, :1, 0] + 1) % DEPTH.codebook_size
     assert not torch.allclose(

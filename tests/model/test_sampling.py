@@ -154,6 +154,9 @@ def test_filters_are_per_row_and_pure() -> None:
     assert dist.tolist()[0] == pytest.approx([0.625, 0.375, 0, 0], abs=1e-6)
     assert dist.tolist()[1] == pytest.approx([0, 0, 0.375, 0.625], abs=1e-6)
     assert torch.equal(logits, before)
+    # with nothing to filter the result is still a new tensor, not the caller's
+    same = filter_logits(logits, SamplingParams(1.0, 0, 1.0))
+    assert torch.equal(same, before) and same.data_ptr() != logits.data_ptr()
 
 
 def test_empirical_frequencies_match_the_filtered_distribution() -> None:
