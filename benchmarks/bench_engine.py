@@ -11,16 +11,17 @@ Model: the shipped default model if there is one, else an untrained default-size
 ``build_model()`` (same shapes and cost as a trained one); ``--model PATH`` picks another,
 ``--model tiny`` the tiny test model. Torch runs at one thread, as in the engine.
 
-``rtf``: the generator (prior sampling + windowed decoding + crossfade + post chain) in a
-loop, timed per chunk; prints the median and p95 of (time to make a chunk / its duration)
-and the overall figure.
+``rtf``: the generator (prior sampling + decoding + post chain) in a loop, timed per
+decoder call (a streaming codec decodes two one-frame chunks a call: the first chunk costs
+both, the second nothing); prints the median and p95 of (time to make a call's chunks / their
+duration) and the overall figure.
 
 ``play``: the Engine into a JACK dummy server started here (48 kHz, 256-frame periods;
 realtime, ``jackd -R -P 70``, where the machine allows, as a music machine runs JACK, unless
 ``--no-rt``), while a ``nice -n 15`` busy loop in another process, pinned to the last core
 with ``taskset``, keeps the second core busy (unless ``--no-load``). Prints device
 underflows, empty-buffer callbacks, the worst gap between callbacks, the xruns jackd itself
-logged, the generator's median RTF and the resident memory of the engine and audio
+logged, the generator's RTF (over its last 400 chunks) and the resident memory of the engine and audio
 processes each minute (peak and growth from the end of the first minute to the end).
 ``--notes MS`` plays a random key (MIDI 45..76, random velocity) every MS milliseconds,
 releasing the one before, as a player would.
@@ -140,7 +141,8 @@ def bench_rtf(args: argparse.Namespace) -> None:
 
     model, what = _model(args.model)
     stream = Stream(model, stereo=args.stereo, out_rate=48000, channels=2)
-    for _ in range(3):  # warm-up
+    per_call = stream.gen.decode_frames // stream.gen.chunk  # chunks per decoder call
+    for _ in range(3 * per_call):  # warm-up
         stream.produce()
     times, cpu, frames = [], [], 0
     t_all = time.perf_counter()
@@ -148,22 +150,22 @@ def bench_rtf(args: argparse.Namespace) -> None:
     while frames < args.seconds * 48000:
         t = time.perf_counter()
         c = time.thread_time()
-        out = stream.produce()
+        n = sum(stream.produce().shape[0] for _ in range(per_call))
         dt = time.perf_counter() - t
-        times.append(dt * 48000 / out.shape[0])
-        cpu.append((time.thread_time() - c) * 48000 / out.shape[0])
-        frames += out.shape[0]
+        times.append(dt * 48000 / n)
+        cpu.append((time.thread_time() - c) * 48000 / n)
+        frames += n
     total = time.perf_counter() - t_all
     total_cpu = time.thread_time() - c_all
     load = os.getloadavg()[0]
     print(f"model: {what}")
     print(
         f"hop {model.hop}, decoder_context {model.decoder_context}, chunk {stream.gen.chunk} "
-        "frames, one torch thread"
+        f"frames, {stream.gen.decode_frames} frames per decoder call, one torch thread"
     )
     print(f"stereo {args.stereo}: {frames / 48000:.1f} s of audio in {total:.2f} s")
     print(
-        f"RTF per chunk: median {statistics.median(times):.3f}, p95 {_pct(times, 95):.3f}, "
+        f"RTF per decoder call: median {statistics.median(times):.3f}, p95 {_pct(times, 95):.3f}, "
         f"max {max(times):.3f}; overall {total / (frames / 48000):.3f} (wall clock; load "
         f"average {load:.1f} on {os.cpu_count()} cores)"
     )
@@ -263,7 +265,7 @@ def bench_play(args: argparse.Namespace) -> None:
         f"jackd's own xruns (its dummy driver woke more than a period late; PortAudio reports "
         f"each to every client as an underflow): {server_xruns}"
     )
-    print(f"generator median RTF {st['rtf']:.3f}, audio restarts {st['audio_restarts']}")
+    print(f"generator RTF {st['rtf']:.3f}, audio restarts {st['audio_restarts']}")
     print(
         f"engine RSS: peak {max(eng_rss):.1f} MB; at 1 min {after_1min[0]:.1f} MB, at end "
         f"{eng_rss[-1]:.1f} MB (growth {eng_rss[-1] - after_1min[0]:+.1f} MB); audio process "

@@ -14,7 +14,8 @@ median (and min/max) of ``--runs`` runs, each after a warm-up:
 * codec: time to turn those codes into audio (``codes_to_embeddings`` + ``decode``), alone
   and with ``decoder_context`` frames of context on each side (what a windowed engine pays);
   for a causal (pitched) codec also streamed (``decode_step``, each frame once: what the
-  engine pays for it) in chunks of 1 and 2 frames and of the engine's chunk, or of ``--chunk``;
+  engine pays for it) in chunks of 1 and 2 frames and of the engine's decoder call (two
+  frames: it hands out one-frame chunks from two-frame calls), or of ``--chunk``;
 * their sum as a real-time factor.
 
 ``--untrained pitched`` builds an untrained model of train's default configs (the pitched
@@ -36,7 +37,7 @@ import torch
 torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
 
-from distill_live.engine.generator import chunk_frames_for  # noqa: E402
+from distill_live.engine.generator import chunk_frames_for, decode_frames_for  # noqa: E402
 from distill_live.model import DEFAULT_MODEL_PATH, DistillModel, build_model, load_model  # noqa: E402
 from distill_live.model.codec import CodecConfig  # noqa: E402
 from distill_live.model.pitched import PitchedCodec  # noqa: E402
@@ -148,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
 
         t_dec = _time(decode(codes), args.runs)
         t_dec_ctx = _time(decode(codes_ctx), args.runs)
-        engine_chunk = chunk_frames_for(model.hop, isinstance(codec, PitchedCodec))
+        # frames per decoder call in the engine (its chunks are handed out of those calls)
+        pitched = isinstance(codec, PitchedCodec)
+        engine_chunk = chunk_frames_for(model.hop, pitched)
+        if pitched:
+            engine_chunk = decode_frames_for(engine_chunk)
         chunks = args.chunk or sorted({1, 2, engine_chunk})
         t_streams: dict[int, list[float]] = {}
         if isinstance(codec, PitchedCodec):
@@ -175,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"codec decode of {per:g} s + {ctx} frames context each side: {_fmt(t_dec_ctx)}")
     for chunk, ts in t_streams.items():
         print(f"codec decode of {per:g} s, streamed in {chunk}-frame chunks: {_fmt(ts)}")
-    # as the engine decodes: streamed in its chunk (or the smallest asked for)
+    # as the engine decodes: streamed in its calls' frames (or the smallest asked for)
     t_stream = t_streams.get(engine_chunk) or (t_streams[min(t_streams)] if t_streams else None)
     rtf_p = statistics.median(t_prior) / per
     rtf_d = statistics.median(t_dec_ctx if t_stream is None else t_stream) / per

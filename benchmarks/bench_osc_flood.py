@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"engine.set calls: {sets} (coalesced {st.get('messages', 0) / max(sets, 1):.0f}:1)")
         print(
             f"engine: changes applied {after['changes_applied'] - before['changes_applied']}, "
-            f"rollbacks {after['rollbacks'] - before['rollbacks']}, median RTF {after['rtf']:.3f}"
+            f"rollbacks {after['rollbacks'] - before['rollbacks']}, generator RTF {after['rtf']:.3f}"
         )
         print(f"underruns added during the flood: {after['underruns'] - before['underruns']}")
         print(f"underruns in {quiet_s:.0f} s of quiet before it (machine noise): {quiet}")

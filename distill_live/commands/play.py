@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"played {st['frames_played'] / max(st['samplerate'], 1):.1f} s: "
             f"{st['underruns']} empty callbacks, {st['underflows']} device underflows, "
-            f"worst callback gap {st['max_callback_gap_ms']:.1f} ms, median RTF "
+            f"worst callback gap {st['max_callback_gap_ms']:.1f} ms, generator RTF "
             f"{st['rtf'] if st['rtf'] is None else round(st['rtf'], 3)}"
             + (f"; audio restarted {st['audio_restarts']} x" if st["audio_restarts"] else ""),
             file=sys.stderr,

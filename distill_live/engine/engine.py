@@ -29,7 +29,6 @@ import contextlib
 import logging
 import os
 import queue
-import statistics
 import threading
 import time
 from collections import deque
@@ -132,7 +131,9 @@ class Engine:
         self.stream: Stream | None = None
         self.samplerate = 0
         self._threads: list[threading.Thread] = []
-        self._rtf: deque[float] = deque(maxlen=400)
+        # (seconds, frames) of the last chunks made: a streaming decoder's second chunk of a
+        # call costs nothing, so the figure is their sums' ratio, not a median per chunk
+        self._rtf: deque[tuple[float, int]] = deque(maxlen=400)
         self._regen_s: deque[float] = deque(maxlen=50)
         self._level = 0.0
         self._late_rollbacks = 0
@@ -355,7 +356,7 @@ class Engine:
         hdr = ring.header if ring is not None else np.zeros(16, dtype=np.int64)
         rate = self.samplerate or 48000
         fill = int(hdr[H.WRITE] - hdr[H.READ])
-        rtf = statistics.median(self._rtf) if self._rtf else None
+        rtf = self._rtf_now()
         rec = self._tee.recorder
         return {
             "running": self.stream is not None,
@@ -399,6 +400,11 @@ class Engine:
     def _lookahead_frames(self) -> int:
         return int(self.lookahead_ms * self.samplerate / 1000)
 
+    def _rtf_now(self) -> float | None:
+        """The generator's real-time factor over the last chunks (time to make / duration)."""
+        frames = sum(n for _, n in self._rtf)
+        return sum(dt for dt, _ in self._rtf) * self.samplerate / frames if frames else None
+
     def _safety_frames(self) -> int:
         if self.safety_ms is not None:
             ms = float(self.safety_ms)
@@ -421,7 +427,7 @@ class Engine:
         data = stream.produce()
         dt = time.perf_counter() - t
         if data.shape[0]:
-            self._rtf.append(dt * self.samplerate / data.shape[0])
+            self._rtf.append((dt, int(data.shape[0])))
             self._level = max(float(np.max(np.abs(data))), self._level * 0.7)
         if pos != ring.write_pos:  # replaces look-ahead dropped by a change
             guard = int(GUARD_MS * self.samplerate / 1000)
@@ -514,7 +520,7 @@ class Engine:
                 if self.ring is not None and int(self.ring.header[H.EMPTY]) != empty:
                     now = int(self.ring.header[H.EMPTY])
                     if self.output is not None:
-                        rtf = statistics.median(self._rtf) if self._rtf else 0.0
+                        rtf = self._rtf_now() or 0.0
                         self.output.report(
                             f"the generator fell behind: {now - empty} empty callbacks at "
                             f"{self.ring.read_pos / self.samplerate:.2f} s (buffer now "

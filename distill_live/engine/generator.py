@@ -27,6 +27,11 @@ after the frames before ``E`` is what carries the stream. Its audio runs one fra
 codes (the overlap-add's look-ahead), so chunk ``[E, E + C)`` of codes yields the audio of
 frames ``E - 1 .. E + C - 2``, and that depends on codes before ``E + C`` only: a rollback to
 ``E`` restores the state there and the new audio continues the old exactly, with no fade.
+The decoder runs ``decode_frames`` frames a call (two for one-frame chunks: a call costs
+about the same for one frame as for two) and hands them out a chunk at a time, so a change
+still lands at any chunk boundary; a rollback into a call's frames restores the state at the
+call's start and decodes the call's frames before the boundary again, alone, to reach the
+state there (the same sums, up to float rounding).
 
 Rollback: before sampling chunk ``b`` the generator keeps a snapshot of every stream's prior
 state and random generator (:meth:`rollback_codes`), and before decoding chunk ``b`` the
@@ -53,6 +58,7 @@ __all__ = [
     "DEFAULT_CHUNK_SAMPLES",
     "STREAMING_CHUNK_SAMPLES",
     "chunk_frames_for",
+    "decode_frames_for",
 ]
 
 #: Audio samples decoded per chunk by default for a windowed codec (about 43 ms at 48 kHz).
@@ -64,6 +70,10 @@ DEFAULT_CHUNK_SAMPLES = 2048
 #: smallest chunk (one frame, about 21 ms at hop 1024) makes a key or a knob land soonest,
 #: since a change takes effect at a chunk boundary.
 STREAMING_CHUNK_SAMPLES = 1024
+#: Frames a streaming codec decodes per call when chunks are one frame: most of a call's cost
+#: is per call, not per frame (docs/experiments.md, "Generator speed"), and the second frame
+#: waits, decoded, for its chunk.
+STREAMING_DECODE_FRAMES = 2
 
 
 def chunk_frames_for(hop: int, streaming: bool = False) -> int:
@@ -71,6 +81,22 @@ def chunk_frames_for(hop: int, streaming: bool = False) -> int:
     (:data:`STREAMING_CHUNK_SAMPLES` for a streaming codec)."""
     target = STREAMING_CHUNK_SAMPLES if streaming else DEFAULT_CHUNK_SAMPLES
     return max(1, round(target / int(hop)))
+
+
+def decode_frames_for(chunk_frames: int) -> int:
+    """Frames per call of a streaming decoder that hands out chunks of ``chunk_frames``:
+    :data:`STREAMING_DECODE_FRAMES` for one-frame chunks, else one chunk."""
+    return STREAMING_DECODE_FRAMES if chunk_frames == 1 else chunk_frames
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One call of a streaming decoder: its first frame, the state before it (kept
+    unchanged), and its input embeddings (S, D, n)."""
+
+    start: int
+    state: Any
+    emb: torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -97,6 +123,7 @@ class Generator:
         context_frames: int | None = None,
         crossfade: int | None = None,
         fast_context: int | None = 2,
+        decode_frames: int | None = None,
     ) -> None:
         self._sample = sample_code_sequence
         self.model = model
@@ -114,6 +141,15 @@ class Generator:
         )
         if self.chunk < 1:
             raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
+        # a streaming codec's frames per decoder call: a whole number of chunks
+        if decode_frames is None:
+            decode_frames = decode_frames_for(self.chunk)
+        self.decode_frames = int(decode_frames) if self.streaming else self.chunk
+        if self.decode_frames < self.chunk or self.decode_frames % self.chunk:
+            raise ValueError(
+                f"decode_frames must be a multiple of chunk_frames ({self.chunk}), got "
+                f"{decode_frames}"
+            )
         # the keyboard's plan (pitch codes allowed, pitch offset, gain) and the gain reached
         self.pitched = has_pitch(self.codec)
         self.steer = Steer()
@@ -150,6 +186,11 @@ class Generator:
         # the codec's state at frame E: a tonal phase (windowed decoding), or a streaming
         # decoder's whole state after the frames before E
         self.decoder_state: Any = self.codec.initial_state(n_streams) if self.streaming else None
+        # streaming: the frames of the last decoder call not handed out yet (S, F * hop), and
+        # that call (its first frame, the decoder's state there, its input) to rebuild the
+        # state at any of its frames
+        self._ahead: np.ndarray | None = None
+        self._call: _Call | None = None
         self._code_snaps: dict[int, Any] = {}
         self._emit_snaps: dict[int, Any] = {}
 
@@ -229,21 +270,39 @@ class Generator:
         return self._apply_gain(out)
 
     def _next_chunk_streamed(self) -> np.ndarray:
-        e, c = self.emitted, self.chunk
-        self._emit_snaps[e] = (None, False, self.decoder_state.clone(), self.gain)
+        e, c, h = self.emitted, self.chunk, self.hop
+        if self._ahead is None:
+            self._decode_call(e)
+        assert self._ahead is not None and self._call is not None
+        self._emit_snaps[e] = (None, False, self._call, self.gain)
         self._fast_next = False
-        while self.sampled < e + c:
+        out, rest = self._ahead[:, : c * h], self._ahead[:, c * h :]
+        self._ahead = rest if rest.shape[1] else None
+        self.emitted = e + c
+        self._trim_codes()
+        return self._apply_gain(out.copy())  # (S, C * hop)
+
+    def _decode_call(self, e: int) -> None:
+        """Decode frames ``[E, E + decode_frames)`` into :attr:`_ahead`."""
+        n = self.decode_frames
+        while self.sampled < e + n:
             self._sample_chunk()
-        window = self.codes[:, :, e - self.codes_start : e + c - self.codes_start]  # (S, K, C)
+        window = self.codes[:, :, e - self.codes_start : e + n - self.codes_start]  # (S, K, n)
         if self.pitched and self.steer.shifts_pitch:
-            offsets = self.steer.offsets(np.arange(e, e + c))  # (C,) semitones
+            offsets = self.steer.offsets(np.arange(e, e + n))  # (n,) semitones
             emb = shifted_embeddings(self.codec, window, offsets)
         else:
             emb = self.codec.codes_to_embeddings(window)
+        self._call = _Call(e, self.decoder_state.clone(), emb)
         audio, self.decoder_state = self.codec.decode_step(emb, self.decoder_state)
-        self.emitted = e + c
-        self._trim_codes()
-        return self._apply_gain(audio.numpy().astype(np.float32, copy=True))  # (S, C * hop)
+        self._ahead = audio.numpy().astype(np.float32, copy=False)  # (S, n * hop)
+
+    def _state_at(self, call: _Call, frame: int) -> Any:
+        """The decoder's state at ``frame``, one of ``call``'s frames (a new copy)."""
+        state = call.state.clone()
+        if frame > call.start:  # the call's frames before it again, alone
+            _, state = self.codec.decode_step(call.emb[:, :, : frame - call.start], state)
+        return state
 
     def _apply_gain(self, out: np.ndarray) -> np.ndarray:
         """The keyboard's gain (velocity, gate): a new gain is reached by a linear ramp over
@@ -280,12 +339,23 @@ class Generator:
     def rollback_emission(self, frame: int) -> None:
         """Decode again from chunk boundary ``frame`` (≤ E), keeping the sampled codes."""
         if frame == self.emitted:
+            if self._ahead is None:
+                return
+            # decoded past the boundary: back to the state at it
+            assert self._call is not None
+            with torch.inference_mode():
+                self.decoder_state = self._state_at(self._call, frame)
+            self._ahead = None
             return
         if frame not in self._emit_snaps:
             raise ValueError(f"no emission snapshot at frame {frame}")
-        tail, self._fast_next, self.decoder_state, self.gain = self._emit_snaps[frame]
+        tail, self._fast_next, dec, self.gain = self._emit_snaps[frame]
         if self.streaming:  # the snapshot stays valid for another rollback to the same frame
-            self.decoder_state = self.decoder_state.clone()
+            with torch.inference_mode():
+                self.decoder_state = self._state_at(dec, frame)
+            self._ahead = None
+        else:
+            self.decoder_state = dec
         self.tail = None if tail is None else tail.copy()
         self.emitted = frame
         for f in [f for f in self._emit_snaps if f > frame]:

@@ -58,3 +58,55 @@ def test_rollbacks_are_exact_whatever_the_block_size_and_lookahead(pitched_model
     first = int(0.30 * 48000)
     assert np.array_equal(plain[:first], out[0][:first])
     assert not np.allclose(plain[first + 2048 :], out[0][first + 2048 :])
+
+
+@pytest.mark.parametrize("decode_frames", [2, 3])
+def test_one_frame_chunks_from_longer_decoder_calls_equal_one_whole_decode(
+    pitched_model: Any, decode_frames: int
+) -> None:
+    gen = Generator(model := pitched_model, SeededSampling(seed=3), 1, chunk_frames=1,
+                    decode_frames=decode_frames)  # fmt: skip
+    assert gen.decode_frames == decode_frames
+    chunks = [gen.next_chunk() for _ in range(40)]
+    assert all(c.shape == (1, model.hop) for c in chunks)
+    stream = np.concatenate(chunks, axis=1)
+    whole = Generator(model, SeededSampling(seed=3), chunk_frames=40)
+    assert np.max(np.abs(stream - whole.next_chunk())) < 1e-5
+
+
+def _run(gen: Generator, n: int) -> list[np.ndarray]:
+    return [gen.next_chunk() for _ in range(n)]
+
+
+@pytest.mark.parametrize("frame", [5, 6])  # inside a two-frame call, and at a call's start
+def test_a_rollback_into_a_decoder_call_continues_the_stream(
+    pitched_model: Any, frame: int
+) -> None:
+    """One-frame chunks from two-frame calls: a boundary inside a call gets the state there by
+    decoding the call's first frame again, so going back and on changes nothing audible, and
+    a change there gives what the change made in the first place gives, bit for bit."""
+    plain = np.concatenate(
+        _run(Generator(pitched_model, SeededSampling(seed=4), chunk_frames=1), 20), 1
+    )
+    gen = Generator(pitched_model, SeededSampling(seed=4), chunk_frames=1)
+    assert gen.decode_frames == 2
+    head = _run(gen, 9)
+    gen.rollback_emission(frame)
+    again = np.concatenate(head[:frame] + _run(gen, 20 - frame), 1)
+    assert np.max(np.abs(again - plain)) < 1e-6
+
+    new = SeededSampling(seed=4, temperature=0.5)
+    late = Generator(pitched_model, SeededSampling(seed=4), chunk_frames=1)  # rolls back
+    out_late = _run(late, 9)[:frame]
+    late.rollback_codes(frame)
+    late.set_sampling(new)
+    first = Generator(pitched_model, SeededSampling(seed=4), chunk_frames=1)  # changes there
+    out_first = _run(first, frame)
+    first.rollback_codes(frame)  # at the boundary, with the call's second frame decoded
+    first.set_sampling(new)
+    a = np.concatenate(out_late + _run(late, 20 - frame), 1)
+    b = np.concatenate(out_first + _run(first, 20 - frame), 1)
+    assert np.array_equal(a, b)
+    assert not np.allclose(
+        a[:, (frame + 2) * pitched_model.hop :], plain[:, (frame + 2) * pitched_model.hop :]
+    )

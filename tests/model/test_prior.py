@@ -81,7 +81,8 @@ def test_depth_prior_streaming_matches_forward_code_by_code() -> None:
             torch.testing.assert_close(lj, full[:, j, i], rtol=1e-4, atol=1e-5)
         tokens = codes[:, :, i]
     torch.testing.assert_close(first_state.k, state.k)
-    assert first_state.hidden is not None and torch.equal(first_state.hidden, state.hidden)
+    assert first_state.hidden is not None and state.hidden is not None
+    assert torch.equal(first_state.hidden, state.hidden)
     # the earlier codes of the frame do change codebook 1's distribution
     other = (codes[:, :1, 0] + 1) % DEPTH.codebook_size
     assert not torch.allclose(
