@@ -62,6 +62,24 @@ def _codebooks_row(info: dict[str, Any]) -> str:
     return row
 
 
+def _keys(table: dict[str, Any]) -> str:
+    """The key table in a line: how many keys the model holds, and the poorest."""
+    from ..model.keymap import KEY_GOOD
+    from ..scales import note_name
+
+    try:
+        low, quality = int(table["low_key"]), [float(q) for q in table["quality"]]
+    except (KeyError, TypeError, ValueError):
+        return _short(table)
+    good = sum(q >= KEY_GOOD for q in quality)
+    worst = sorted(range(len(quality)), key=lambda i: quality[i])[:3]
+    poorest = ", ".join(f"{note_name(low + i)} {quality[i]:.2f}" for i in worst)
+    return (
+        f"{good} of {len(quality)} held at {KEY_GOOD} or better ({note_name(low)} to "
+        f"{note_name(low + len(quality) - 1)}); poorest {poorest}"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """``distill-live info``: returns the exit status."""
     from ..model.files import info_dict
@@ -112,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         if key == "metrics" and isinstance(value, dict):
             for mk, mv in value.items():
                 rows.append((f"metric {mk}", _short(mv)))
+        elif key == "key_quality" and isinstance(value, dict):
+            rows.append(("keys", _keys(value)))
         elif isinstance(value, (int, float)) and ("seconds" in key or key.endswith("_s")):
             rows.append((key.replace("_", " "), _fmt_seconds(value)))
         else:

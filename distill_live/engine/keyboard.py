@@ -16,6 +16,10 @@ frame where a change takes effect:
   (``bend * bend_range``), the octaves that bring a key outside the grid into it, and the
   glide, which starts at the distance from the pitch that sounded and falls linearly to 0
   over ``glide`` ms. The prior always works in the pitches it was trained on;
+* **which key the codes come from**: a model file with a key table (:class:`KeyMap`, from
+  :func:`~distill_live.model.keymap.key_quality`) names keys the model holds poorly; such a
+  key is drawn as a better key at most :data:`KEY_REACH` semitones away and moved to its
+  pitch at decoding (the oscillators follow the moved pitch, so it sounds at the key);
 * **a gain**: the key's velocity (:func:`~distill_live.scales.velocity_gain`), 0 in ``gate``
   mode with no key held (the last note's pitch is kept while it fades), 1 otherwise.
 
@@ -26,21 +30,79 @@ of the same automation, and a rollback replaying a stretch all give the same fra
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
+from ..model.keymap import KEY_GOOD
 from ..model.pitch import PitchGrid
+from ..model.steering import KEY_CENTS
 from ..params import ParamValues
 from ..scales import scale_pitch_classes, velocity_gain
 
-__all__ = ["Keyboard", "Steer", "plan", "NOTE_CENTS", "SCALE_CENTS", "KEYBOARD_PARAMS"]
+__all__ = [
+    "Keyboard",
+    "Steer",
+    "KeyMap",
+    "plan",
+    "NOTE_CENTS",
+    "SCALE_CENTS",
+    "KEYBOARD_PARAMS",
+    "KEY_GOOD",
+    "KEY_REACH",
+]
 
 #: A held key allows the pitch codes this close to its note (the grid steps 25 cents).
-NOTE_CENTS = 25.0
+NOTE_CENTS = KEY_CENTS
 #: With a scale, a pitch code is allowed when it lies this close to a note of the scale.
 SCALE_CENTS = 25.0
 #: Parameters that change the plan.
 KEYBOARD_PARAMS = ("transpose", "scale", "keys", "glide", "bend_range", "bend", "sustain")
+#: How far (semitones) the key a poorly held key is drawn as may lie.
+KEY_REACH = 2
+#: What each semitone between a key and the key it is drawn as costs a candidate.
+KEY_STEP_COST = 0.05
+
+
+@dataclass(frozen=True)
+class KeyMap:
+    """A model's key table: how well it holds each whole MIDI note from ``low_key`` on (the
+    share of pitched frames at the key, :func:`~distill_live.model.keymap.key_quality`)."""
+
+    low_key: int
+    quality: tuple[float, ...]
+
+    @classmethod
+    def of(cls, model: Any) -> KeyMap | None:
+        """The table in ``model``'s file header (``training.key_quality``), or None."""
+        header = getattr(model, "header", None) or {}
+        table = (header.get("training") or {}).get("key_quality")
+        if not isinstance(table, dict):
+            return None
+        try:
+            low = int(table["low_key"])
+            quality = tuple(float(q) for q in table["quality"])
+        except (KeyError, TypeError, ValueError):
+            return None  # a table this version cannot read: keys are drawn as themselves
+        return cls(low, quality) if quality else None
+
+    def get(self, key: int) -> float | None:
+        i = int(key) - self.low_key
+        return self.quality[i] if 0 <= i < len(self.quality) else None
+
+    def source(self, key: int) -> int:
+        """The key ``key``'s codes are drawn as: itself when held well (or unknown), else the
+        best within :data:`KEY_REACH` semitones, each semitone away costing
+        :data:`KEY_STEP_COST` (ties: the nearer, then the lower)."""
+        own = self.get(key)
+        if own is None or own >= KEY_GOOD:
+            return key
+        best, best_score = key, own
+        for d in sorted(range(-KEY_REACH, KEY_REACH + 1), key=lambda d: (abs(d), d)):
+            q = self.get(key + d)
+            if q is not None and q - KEY_STEP_COST * abs(d) > best_score:
+                best, best_score = key + d, q - KEY_STEP_COST * abs(d)
+        return best
 
 
 @dataclass
@@ -93,7 +155,8 @@ class Steer:
     start: int = 0
     #: the note the prior is held to (moved into the grid's range), or None
     note: float | None = None
-    #: whole octaves (semitones) the held key lies beyond the grid; added back at decoding
+    #: semitones from ``note`` to the held key, added back at decoding: the octaves of a key
+    #: beyond the grid, and the distance to the key it is drawn as (:class:`KeyMap`)
     octaves: float = 0.0
     #: the pitch codes the prior may draw in codebook 0; None: all
     allowed: tuple[int, ...] | None = None
@@ -158,10 +221,12 @@ def plan(
     previous: Steer | None,
     grid: PitchGrid | None,
     frame_rate: float,
+    keymap: KeyMap | None = None,
 ) -> Steer:
     """The :class:`Steer` from code frame ``start`` on. ``previous`` is the plan before (for
     the glide and the release); ``grid`` is None for a model without a pitch codebook (then
-    only the gain applies); ``frame_rate`` is code frames per second."""
+    only the gain applies); ``frame_rate`` is code frames per second; ``keymap`` the model's
+    key table (None: every key is drawn as itself)."""
     current = keyboard.current
     gate = params["keys"] == "gate"
     transpose = int(params["transpose"])
@@ -182,6 +247,12 @@ def plan(
     if grid is None:
         return Steer(start=start, gain=gain)
     note, octaves = _in_grid(float(key), grid)
+    if keymap is not None and note == round(note):
+        # a key the model holds poorly: drawn as a better one nearby, moved back at decoding
+        source = float(keymap.source(int(note)))
+        if grid.low_note <= source <= grid.high_note:
+            octaves += note - source
+            note = source
     if previous is not None and previous.note == note and previous.octaves == octaves:
         return replace(previous, shift=shift, gain=gain)  # the same key: its glide goes on
     before = None if previous is None else previous.key_pitch(start)

@@ -38,7 +38,7 @@ import numpy as np
 from ..model.steering import has_pitch
 from ..params import ParamValues, Value
 from .generator import Generator, SeededSampling
-from .keyboard import KEYBOARD_PARAMS, Keyboard, Steer, plan
+from .keyboard import KEYBOARD_PARAMS, Keyboard, KeyMap, Steer, plan
 from .post import PostChain, streams_for_mode
 
 __all__ = [
@@ -174,7 +174,8 @@ class Stream:
     ) -> Steer:
         codec = self.gen.codec
         grid = codec.grid if has_pitch(codec) else None
-        return plan(keyboard, params, start, previous, grid, self.gen.sample_rate / self.gen.hop)
+        rate = self.gen.sample_rate / self.gen.hop
+        return plan(keyboard, params, start, previous, grid, rate, KeyMap.of(self.gen.model))
 
     # ------------------------------------------------------------------ producing
     @property

@@ -18,7 +18,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["pitch_mask", "shifted_embeddings", "has_pitch"]
+__all__ = ["pitch_mask", "shifted_embeddings", "has_pitch", "KEY_CENTS"]
+
+#: A held key allows the pitch codes this close to its note (the grid steps 25 cents).
+KEY_CENTS = 25.0
 
 
 def has_pitch(codec: Any) -> bool:

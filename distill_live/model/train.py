@@ -32,12 +32,14 @@ from .codec import CodecConfig
 from .data import AudioData, load_dataset
 from .distill import DistillModel
 from .distributed import Dist, init_distributed, log, resolve_device
-from .files import save_model
+from .files import load_model, save_model
+from .keymap import KEY_GOOD, key_quality
 from .losses import SpectrogramDiscriminator
 from .metrics import heldout_codec_figures
 from .pitched import build_codec
 from .prior import Prior, PriorConfig
 from .stages import STAGE_FUNCTIONS, Budget, ProgressBar, RunContext
+from .steering import has_pitch
 from .train_options import TrainOptions, check_options, keep_final_prior, with_overrides
 
 __all__ = ["TrainOptions", "train", "keep_final_prior"]
@@ -107,6 +109,19 @@ def train(
         model = DistillModel(run.codec.cpu().eval(), run.prior.cpu().eval())
         out.parent.mkdir(parents=True, exist_ok=True)
         save_model(model, out, summary, half=opts.half)
+        if has_pitch(model.codec):
+            # the keyboard's key table (model/keymap.py), measured on the model as it was
+            # saved (half precision rounds the weights), then saved with it
+            t_keys = time.monotonic()
+            saved = load_model(out)
+            summary["key_quality"] = table = key_quality(saved)
+            save_model(saved, out, summary, half=opts.half)
+            good = sum(q >= KEY_GOOD for q in table["quality"])
+            log(
+                d,
+                f"key table: {good} of {len(table['quality'])} keys held at {KEY_GOOD} or better "
+                f"({time.monotonic() - t_keys:.0f} s)",
+            )
         log(d, f"saved {out}")
     if d.active:
         dist.barrier()

@@ -40,6 +40,17 @@ def test_info_command(saved: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert text in out, text
 
 
+def test_info_names_the_keys_the_model_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = {"low_key": 57, "quality": [0.95, 0.2, 0.85, 0.5], "seconds": 3.0, "seeds": [0]}
+    path = save_model(build_model(tiny=True), tmp_path / "k.distill", {"key_quality": table})
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out  # a table: long cells wrap
+    for text in ("2 of 4 held at 0.8 or better (A3 to C4)", "poorest A#3 0.20,", "C4 0.50"):
+        assert text in out, text
+
+
 def test_info_command_on_a_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     p = tmp_path / "bad.distill"
     p.write_bytes(pickle.dumps([1, 2, 3]))

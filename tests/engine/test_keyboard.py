@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from distill_live.engine.keyboard import NOTE_CENTS, Keyboard, Steer, plan
+from distill_live.engine.keyboard import KEY_REACH, NOTE_CENTS, Keyboard, KeyMap, Steer, plan
 from distill_live.engine.render import parse_automation, render_frames
 from distill_live.engine.stream import Change, Stream
 from distill_live.model.pitch import PitchGrid, track
@@ -66,6 +66,45 @@ def test_plan_holds_the_prior_to_the_note_and_folds_octaves_into_the_grid() -> N
     assert st.note is not None and GRID.low_note <= st.note <= GRID.high_note
     assert st.note + st.octaves == 110 and st.offsets(np.array([10]))[0] == st.octaves - 3
     assert st.gain == pytest.approx(velocity_gain(64))
+
+
+def test_a_poorly_held_key_is_drawn_as_the_best_key_nearby() -> None:
+    km = KeyMap(60, (0.9, 0.3, 0.95, 0.2, 0.85, 0.1, 0.1, 0.1, 0.1))  # keys 60..68
+    assert km.source(60) == 60 and km.source(62) == 62  # held well: itself
+    assert km.source(61) == 62  # 0.95 - 0.05 beats 0.9 - 0.05: the better neighbour
+    assert km.source(63) == 62  # 0.95 - 0.05 > 0.85 - 0.05
+    assert km.source(66) == 64  # two semitones away at most: 0.85 - 0.1
+    assert km.source(68) == 68  # nothing better within reach: itself
+    assert km.source(40) == 40 and km.get(40) is None  # outside the table: itself
+    assert abs(km.source(65) - 65) <= KEY_REACH
+
+
+def test_plan_draws_a_poorly_held_key_as_its_source_and_moves_it_back() -> None:
+    km = KeyMap(60, (0.9, 0.3, 0.95))
+    kb = Keyboard()
+    kb.note(61, 100)
+    st = plan(kb, ParamValues(transpose=2), 5, None, GRID, RATE, km)
+    assert st.note == 62 and st.octaves == -1  # the codes of 62, decoded a semitone down
+    assert st.key_pitch(5) == 61 and st.offsets(np.array([5]))[0] == 1  # + transpose 2
+    want = plan(kb, ParamValues(), 5, None, GRID, RATE)  # without the table: 61's own codes
+    notes = GRID.low_note + (np.array(st.allowed) - 1) * GRID.step_cents / 100
+    assert np.all(np.abs(notes - 62) * 100 <= NOTE_CENTS + 1e-9) and st.allowed != want.allowed
+    # holding it on keeps the plan (its glide goes on); a key held well is itself
+    assert plan(kb, ParamValues(transpose=2), 9, st, GRID, RATE, km) == st
+    kb.note(60, 100)
+    assert plan(kb, ParamValues(), 9, st, GRID, RATE, km).note == 60
+
+
+def test_key_map_comes_from_the_model_file_header() -> None:
+    class Model:
+        def __init__(self, header: Any) -> None:
+            self.header = header
+
+    table = {"low_key": 33, "quality": [0.5, 1.0], "seconds": 3.0, "seeds": [0], "tracker": "world"}
+    assert KeyMap.of(Model({"training": {"key_quality": table}})) == KeyMap(33, (0.5, 1.0))
+    assert KeyMap.of(Model(None)) is None  # a model built in memory
+    assert KeyMap.of(Model({"training": {}})) is None  # a file from before key tables
+    assert KeyMap.of(Model({"training": {"key_quality": {"low_key": "x"}}})) is None
 
 
 def test_plan_scale_allows_only_codes_on_the_scale_after_transpose() -> None:

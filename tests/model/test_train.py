@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from distill_live.commands.train import print_summary
+from distill_live.engine.keyboard import KeyMap
 from distill_live.errors import TrainingDataError
 from distill_live.model import load_model, read_header
 from distill_live.model.dataprep import noisy_context
@@ -392,6 +393,11 @@ def test_a_pitched_prior_trains_with_transposed_codes(data_dir: Path, tmp_path: 
     assert summary["prior_last_bits"] < summary["prior_first_bits"]
     header = read_header(out)
     assert header["training"]["options"]["prior_transpose"] == [1.0, 2.0]
+    # a pitched model's file holds the keyboard's key table: every key of its grid
+    table = header["training"]["key_quality"]
+    assert table["low_key"] == 45 and len(table["quality"]) == 15  # 45..59, 100-cent steps
+    assert all(0.0 <= q <= 1.0 for q in table["quality"])
+    assert KeyMap.of(load_model(out)) == KeyMap(45, tuple(table["quality"]))
 
 
 def test_noisy_context_replaces_the_given_share_of_codes() -> None:
