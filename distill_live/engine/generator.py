@@ -30,8 +30,10 @@ frames ``E - 1 .. E + C - 2``, and that depends on codes before ``E + C`` only: 
 The decoder runs ``decode_frames`` frames a call (two for one-frame chunks: a call costs
 about the same for one frame as for two) and hands them out a chunk at a time, so a change
 still lands at any chunk boundary; a rollback into a call's frames restores the state at the
-call's start and decodes the call's frames before the boundary again, alone, to reach the
-state there (the same sums, up to float rounding).
+call's start, and the next call decodes the call's frames before the boundary again (their
+audio dropped: it was handed out already) with the new ones. The first two calls after a
+rollback decode one new chunk each, so a change is heard about as soon as with one-frame
+calls.
 
 Rollback: before sampling chunk ``b`` the generator keeps a snapshot of every stream's prior
 state and random generator (:meth:`rollback_codes`), and before decoding chunk ``b`` the
@@ -74,6 +76,9 @@ STREAMING_CHUNK_SAMPLES = 1024
 #: is per call, not per frame (docs/experiments.md, "Generator speed"), and the second frame
 #: waits, decoded, for its chunk.
 STREAMING_DECODE_FRAMES = 2
+#: Decoder calls of one chunk after a rollback: a change lands within a chunk and its splice
+#: fade may reach into the next, both regenerated before the change is heard.
+SHORT_CALLS_AFTER_ROLLBACK = 2
 
 
 def chunk_frames_for(hop: int, streaming: bool = False) -> int:
@@ -191,6 +196,11 @@ class Generator:
         # state at any of its frames
         self._ahead: np.ndarray | None = None
         self._call: _Call | None = None
+        self._prefix: torch.Tensor | None = None  # (S, D, k) see _restart_at
+        # after a rollback (a change) the first calls decode one chunk each: the change is
+        # heard, and its splice fade (which may reach into the next chunk) made, after
+        # sampling and decoding those chunks, not whole calls
+        self._short_calls = 0
         self._code_snaps: dict[int, Any] = {}
         self._emit_snaps: dict[int, Any] = {}
 
@@ -272,7 +282,8 @@ class Generator:
     def _next_chunk_streamed(self) -> np.ndarray:
         e, c, h = self.emitted, self.chunk, self.hop
         if self._ahead is None:
-            self._decode_call(e)
+            self._decode_call(e, self.chunk if self._short_calls else self.decode_frames)
+            self._short_calls = max(0, self._short_calls - 1)
         assert self._ahead is not None and self._call is not None
         self._emit_snaps[e] = (None, False, self._call, self.gain)
         self._fast_next = False
@@ -282,9 +293,9 @@ class Generator:
         self._trim_codes()
         return self._apply_gain(out.copy())  # (S, C * hop)
 
-    def _decode_call(self, e: int) -> None:
-        """Decode frames ``[E, E + decode_frames)`` into :attr:`_ahead`."""
-        n = self.decode_frames
+    def _decode_call(self, e: int, n: int) -> None:
+        """Decode frames ``[E, E + n)`` into :attr:`_ahead`, after the frames a rollback into
+        a call left to decode again (:attr:`_prefix`, their audio dropped)."""
         while self.sampled < e + n:
             self._sample_chunk()
         window = self.codes[:, :, e - self.codes_start : e + n - self.codes_start]  # (S, K, n)
@@ -293,16 +304,22 @@ class Generator:
             emb = shifted_embeddings(self.codec, window, offsets)
         else:
             emb = self.codec.codes_to_embeddings(window)
-        self._call = _Call(e, self.decoder_state.clone(), emb)
+        k = 0
+        if self._prefix is not None:
+            k = int(self._prefix.shape[-1])
+            emb = torch.cat([self._prefix, emb], dim=-1)
+            self._prefix = None
+        self._call = _Call(e - k, self.decoder_state.clone(), emb)
         audio, self.decoder_state = self.codec.decode_step(emb, self.decoder_state)
-        self._ahead = audio.numpy().astype(np.float32, copy=False)  # (S, n * hop)
+        self._ahead = audio[:, k * self.hop :].numpy().astype(np.float32, copy=False)
 
-    def _state_at(self, call: _Call, frame: int) -> Any:
-        """The decoder's state at ``frame``, one of ``call``'s frames (a new copy)."""
-        state = call.state.clone()
-        if frame > call.start:  # the call's frames before it again, alone
-            _, state = self.codec.decode_step(call.emb[:, :, : frame - call.start], state)
-        return state
+    def _restart_at(self, call: _Call, frame: int) -> None:
+        """Back to ``frame``, one of ``call``'s frames: the state at the call's start, and the
+        call's frames before ``frame`` to decode again with the next call (one call of
+        those and the new frames costs less than decoding them alone first)."""
+        self.decoder_state = call.state.clone()
+        self._prefix = call.emb[:, :, : frame - call.start] if frame > call.start else None
+        self._ahead = None
 
     def _apply_gain(self, out: np.ndarray) -> np.ndarray:
         """The keyboard's gain (velocity, gate): a new gain is reached by a linear ramp over
@@ -338,22 +355,20 @@ class Generator:
 
     def rollback_emission(self, frame: int) -> None:
         """Decode again from chunk boundary ``frame`` (≤ E), keeping the sampled codes."""
+        # also at E itself, so that a stream changed there decodes as one rolled back to it
+        self._short_calls = SHORT_CALLS_AFTER_ROLLBACK if self.streaming else 0
         if frame == self.emitted:
             if self._ahead is None:
                 return
-            # decoded past the boundary: back to the state at it
+            # decoded past the boundary: back to it
             assert self._call is not None
-            with torch.inference_mode():
-                self.decoder_state = self._state_at(self._call, frame)
-            self._ahead = None
+            self._restart_at(self._call, frame)
             return
         if frame not in self._emit_snaps:
             raise ValueError(f"no emission snapshot at frame {frame}")
         tail, self._fast_next, dec, self.gain = self._emit_snaps[frame]
         if self.streaming:  # the snapshot stays valid for another rollback to the same frame
-            with torch.inference_mode():
-                self.decoder_state = self._state_at(dec, frame)
-            self._ahead = None
+            self._restart_at(dec, frame)
         else:
             self.decoder_state = dec
         self.tail = None if tail is None else tail.copy()
