@@ -19,7 +19,7 @@ mkdir -p scratch
 exec "$PY" -m distill_live train "$DATA" \
   --out "$OUT" \
   --minutes 55 --codec-share 0.76 --batch-size 8 \
-  --prior d_model=160 \
+  --prior d_model=160 --prior dropout=0.3 \
   --half \
   --seed 0 --threads 2 \
   --checkpoint scratch/default.ckpt \
