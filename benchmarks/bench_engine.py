@@ -12,8 +12,8 @@ Model: the shipped default model if there is one, else an untrained default-size
 ``--model tiny`` the tiny test model. Torch runs at one thread, as in the engine.
 
 ``rtf``: the generator (prior sampling + decoding + post chain) in a loop, timed per
-decoder call (a streaming codec decodes two one-frame chunks a call: the first chunk costs
-both, the second nothing); prints the median and p95 of (time to make a call's chunks / their
+decoder call (a streaming codec decodes four one-frame chunks a call: the first chunk costs
+them all, the others nothing); prints the median and p95 of (time to make a call's chunks / their
 duration) and the overall figure.
 
 ``play``: the Engine into a JACK dummy server started here (48 kHz, 256-frame periods;

@@ -14,8 +14,8 @@ median (and min/max) of ``--runs`` runs, each after a warm-up:
 * codec: time to turn those codes into audio (``codes_to_embeddings`` + ``decode``), alone
   and with ``decoder_context`` frames of context on each side (what a windowed engine pays);
   for a causal (pitched) codec also streamed (``decode_step``, each frame once: what the
-  engine pays for it) in chunks of 1 and 2 frames and of the engine's decoder call (two
-  frames: it hands out one-frame chunks from two-frame calls), or of ``--chunk``;
+  engine pays for it) in chunks of 1 and 2 frames and of the engine's decoder call (four
+  frames: it hands out one-frame chunks from four-frame calls), or of ``--chunk``;
 * their sum as a real-time factor.
 
 ``--untrained pitched`` builds an untrained model of train's default configs (the pitched

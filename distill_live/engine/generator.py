@@ -27,8 +27,8 @@ after the frames before ``E`` is what carries the stream. Its audio runs one fra
 codes (the overlap-add's look-ahead), so chunk ``[E, E + C)`` of codes yields the audio of
 frames ``E - 1 .. E + C - 2``, and that depends on codes before ``E + C`` only: a rollback to
 ``E`` restores the state there and the new audio continues the old exactly, with no fade.
-The decoder runs ``decode_frames`` frames a call (two for one-frame chunks: a call costs
-about the same for one frame as for two) and hands them out a chunk at a time, so a change
+The decoder runs ``decode_frames`` frames a call (four for one-frame chunks: most of a
+call's cost is per call, not per frame) and hands them out a chunk at a time, so a change
 still lands at any chunk boundary; a rollback into a call's frames restores the state at the
 call's start, and the next call decodes the call's frames before the boundary again (their
 audio dropped: it was handed out already) with the new ones. The first two calls after a
@@ -73,9 +73,9 @@ DEFAULT_CHUNK_SAMPLES = 2048
 #: since a change takes effect at a chunk boundary.
 STREAMING_CHUNK_SAMPLES = 1024
 #: Frames a streaming codec decodes per call when chunks are one frame: most of a call's cost
-#: is per call, not per frame (docs/experiments.md, "Generator speed"), and the second frame
-#: waits, decoded, for its chunk.
-STREAMING_DECODE_FRAMES = 2
+#: is per call, not per frame (docs/experiments.md, "Generator speed"), and the later frames
+#: wait, decoded, for their chunks.
+STREAMING_DECODE_FRAMES = 4
 #: Decoder calls of one chunk after a rollback: a change lands within a chunk and its splice
 #: fade may reach into the next, both regenerated before the change is heard.
 SHORT_CALLS_AFTER_ROLLBACK = 2

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from distill_live.engine.generator import Generator, SeededSampling
+from distill_live.engine.generator import STREAMING_DECODE_FRAMES, Generator, SeededSampling
 from distill_live.engine.render import parse_automation, render_frames
 from distill_live.model.sampling import sample_code_sequence
 
@@ -60,7 +60,7 @@ def test_rollbacks_are_exact_whatever_the_block_size_and_lookahead(pitched_model
     assert not np.allclose(plain[first + 2048 :], out[0][first + 2048 :])
 
 
-@pytest.mark.parametrize("decode_frames", [2, 3])
+@pytest.mark.parametrize("decode_frames", [2, 3, 4])
 def test_one_frame_chunks_from_longer_decoder_calls_equal_one_whole_decode(
     pitched_model: Any, decode_frames: int
 ) -> None:
@@ -78,25 +78,26 @@ def _run(gen: Generator, n: int) -> list[np.ndarray]:
     return [gen.next_chunk() for _ in range(n)]
 
 
-@pytest.mark.parametrize("frame", [5, 6])  # inside a two-frame call, and at a call's start
+@pytest.mark.parametrize("frame", [5, 8])  # inside a four-frame call, and at a call's start
 def test_a_rollback_into_a_decoder_call_continues_the_stream(
     pitched_model: Any, frame: int
 ) -> None:
-    """One-frame chunks from two-frame calls: a boundary inside a call gets the state there by
-    decoding the call's first frame again, so going back and on changes nothing audible, and
-    a change there gives what the change made in the first place gives, bit for bit."""
+    """One-frame chunks from longer decoder calls: a boundary inside a call gets the state
+    there by decoding the call's earlier frames again, so going back and on changes nothing
+    audible, and a change there gives what the change made in the first place gives, bit for
+    bit."""
     plain = np.concatenate(
         _run(Generator(pitched_model, SeededSampling(seed=4), chunk_frames=1), 20), 1
     )
     gen = Generator(pitched_model, SeededSampling(seed=4), chunk_frames=1)
-    assert gen.decode_frames == 2
+    assert gen.decode_frames == STREAMING_DECODE_FRAMES == 4
     head = _run(gen, 9)
     gen.rollback_emission(frame)
-    # the first chunks after a rollback are decoded alone (heard sooner); later ones in pairs
+    # the first chunks after a rollback are decoded one a call (heard sooner), then four
     first_again = _run(gen, 2)
     assert gen.emitted == frame + 2 and gen._ahead is None
     first_again.append(gen.next_chunk())
-    assert gen._ahead is not None  # a two-frame call again
+    assert gen._ahead is not None  # a four-frame call again
     gen.rollback_emission(frame + 3)
     again = np.concatenate(head[:frame] + first_again + _run(gen, 17 - frame), 1)
     assert np.max(np.abs(again - plain)) < 1e-6
@@ -108,7 +109,7 @@ def test_a_rollback_into_a_decoder_call_continues_the_stream(
     late.set_sampling(new)
     first = Generator(pitched_model, SeededSampling(seed=4), chunk_frames=1)  # changes there
     out_first = _run(first, frame)
-    first.rollback_codes(frame)  # at the boundary, with the call's second frame decoded
+    first.rollback_codes(frame)  # at the boundary, with the rest of its call decoded
     first.set_sampling(new)
     a = np.concatenate(out_late + _run(late, 20 - frame), 1)
     b = np.concatenate(out_first + _run(first, 20 - frame), 1)
