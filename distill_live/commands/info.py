@@ -64,13 +64,13 @@ def _codebooks_row(info: dict[str, Any]) -> str:
 
 def _keys(table: dict[str, Any]) -> str:
     """The key table in a line: how many keys the model holds, and the poorest."""
-    from ..model.keymap import KEY_GOOD
+    from ..engine.keyboard import KEY_GOOD, KeyMap
     from ..scales import note_name
 
-    try:
-        low, quality = int(table["low_key"]), [float(q) for q in table["quality"]]
-    except (KeyError, TypeError, ValueError):
+    keymap = KeyMap.from_table(table)
+    if keymap is None:
         return _short(table)
+    low, quality = keymap.low_key, keymap.quality
     good = sum(q >= KEY_GOOD for q in quality)
     worst = sorted(range(len(quality)), key=lambda i: quality[i])[:3]
     poorest = ", ".join(f"{note_name(low + i)} {quality[i]:.2f}" for i in worst)

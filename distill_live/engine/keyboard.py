@@ -76,14 +76,19 @@ class KeyMap:
     def of(cls, model: Any) -> KeyMap | None:
         """The table in ``model``'s file header (``training.key_quality``), or None."""
         header = getattr(model, "header", None) or {}
-        table = (header.get("training") or {}).get("key_quality")
+        return cls.from_table((header.get("training") or {}).get("key_quality"))
+
+    @classmethod
+    def from_table(cls, table: Any) -> KeyMap | None:
+        """A stored table (:func:`~distill_live.model.keymap.key_quality`'s dict), or None
+        for one this version cannot read (then keys are drawn as themselves)."""
         if not isinstance(table, dict):
             return None
         try:
             low = int(table["low_key"])
             quality = tuple(float(q) for q in table["quality"])
         except (KeyError, TypeError, ValueError):
-            return None  # a table this version cannot read: keys are drawn as themselves
+            return None
         return cls(low, quality) if quality else None
 
     def get(self, key: int) -> float | None:

@@ -148,6 +148,7 @@ class Stream:
             fast_context=fast_context,
         )
         self.gen = Generator(model, _sampling(self.params), self.n_streams, **self._gen_kw)
+        self._keymap = KeyMap.of(model)  # the model file's key table, read once
         self.keyboard = Keyboard()
         self.gen.set_steer(self._plan(self.keyboard, self.params, 0, None))
         self.model_rate = int(model.sample_rate)
@@ -175,7 +176,7 @@ class Stream:
         codec = self.gen.codec
         grid = codec.grid if has_pitch(codec) else None
         rate = self.gen.sample_rate / self.gen.hop
-        return plan(keyboard, params, start, previous, grid, rate, KeyMap.of(self.gen.model))
+        return plan(keyboard, params, start, previous, grid, rate, self._keymap)
 
     # ------------------------------------------------------------------ producing
     @property
@@ -326,6 +327,7 @@ class Stream:
         old = self.gen
         self.model = model
         self.gen = Generator(model, _sampling(self.params), self.n_streams, **self._gen_kw)
+        self._keymap = KeyMap.of(model)
         self.gen.set_steer(self._plan(self.keyboard, self.params, 0, None))
         self.fade = _Fade(old, int(fade_s * self.model_rate))
         self._snaps.clear()

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .metrics import LOUD_DB
 from .metrics import NOTE_CENTS as SAME_NOTE_CENTS
 from .pitch import frame_f0, hz_to_midi
 from .sampling import sample_code_sequence
@@ -35,7 +36,6 @@ __all__ = [
     "KEY_GOOD",
     "KEY_SECONDS",
     "KEY_SEEDS",
-    "LOUD_MEAN_SQUARE",
     "MIN_PITCHED",
 ]
 
@@ -43,8 +43,6 @@ __all__ = [
 KEY_SECONDS = 3.0
 #: Seeds per key (one batch: the streams share each prior step).
 KEY_SEEDS = (0, 1)
-#: A frame counts when its mean square is above this (-50 dBFS), as the keyboard benchmark.
-LOUD_MEAN_SQUARE = 1e-5
 #: A key held at least this well counts as held (the keyboard draws it as itself).
 KEY_GOOD = 0.8
 #: A key whose audible frames are pitched less often than this scores as if they were.
@@ -92,8 +90,8 @@ def key_quality(
         hits = pitched = loud = 0
         for row in audio.astype(np.float64):
             f0 = frame_f0(row, rate, hop, tracker)[:n]  # (n,) Hz, 0 unpitched
-            power = np.mean(row[: len(f0) * hop].reshape(len(f0), hop) ** 2, axis=1)
-            audible = power > LOUD_MEAN_SQUARE
+            frames = row[: len(f0) * hop].reshape(len(f0), hop)
+            audible = np.sqrt(np.mean(frames**2, axis=1)) > 10 ** (LOUD_DB / 20)  # eval's
             voiced = audible & (f0 > 0)
             near = np.abs(hz_to_midi(np.where(voiced, f0, 1.0)) - key) * 100.0 < SAME_NOTE_CENTS
             hits += int(np.sum(near & voiced))

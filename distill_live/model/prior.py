@@ -331,8 +331,11 @@ class Prior(nn.Module):
             u = state.hidden + prev + self.depth_pos[j]  # (B, D)
         else:
             u = state.hidden + self.depth_pos[0]
-        w = self._step_weights()
-        return torch.addmm(w.head_bias[j, 0], self._depth_mlp(u, w), w.head[j])  # (B, V)
+        return self._depth_head(u, self._step_weights(), j)  # (B, V)
+
+    def _depth_head(self, u: Tensor, w: _StepWeights, j: int) -> Tensor:
+        """Codebook ``j``'s logits (N, V) from rows u (N, D): the depth MLP, then its head."""
+        return torch.addmm(w.head_bias[j, 0], self._depth_mlp(u, w), w.head[j])
 
     def _depth_mlp(self, u: Tensor, w: _StepWeights) -> Tensor:
         """:meth:`_depth`'s residual MLP in the step's layouts: rows u (N, D) (the hidden
@@ -467,8 +470,7 @@ class Prior(nn.Module):
             # (depth_logits): here they are those of an empty prefix
             state.hidden = x
             if first_only:  # (B, 1, V)
-                u = self._depth_mlp(x + self.depth_pos[0], w)
-                logits = torch.addmm(w.head_bias[0, 0], u, w.head[0]).unsqueeze(1)
+                logits = self._depth_head(x + self.depth_pos[0], w, 0).unsqueeze(1)
             else:
                 u = (x.unsqueeze(1) + self.depth_pos).view(b * cfg.n_codebooks, d)  # (B * K, D)
                 u = self._depth_mlp(u, w).view(b, cfg.n_codebooks, d)
