@@ -1,7 +1,7 @@
 """Keyboard benchmark: does the model play the key that is held? (issue 20's pitch figures)
 
     .venv/bin/python benchmarks/bench_keyboard.py [--model default] [--seeds 1 2 3]
-        [--seconds 20] [--scorer ../shared/pitch_check.py] [--out DIR]
+        [--seconds 20] [--scorer ../shared/pitch_check.py] [--out DIR] [--keys LOW HIGH]
 
 Renders ``--seconds`` of the model for each seed in five settings: no key; a held A3; a held
 E4; a held A3 with ``transpose`` +7 (so E4 should sound); no key with ``scale`` C minor
@@ -12,7 +12,9 @@ of pitched frames within 50 cents of the note that should sound (or on the scale
 over seeds (free play may stay unpitched: a scale render with no pitched frame is not
 counted; a held key with none scores 0) and how many frames were pitched, since a share
 alone hides a key that mostly sounds no pitch. Targets: at least 0.80 for the held notes
-and the transposition, 0.90 on the scale. The renders are kept in ``--out`` (a temporary folder by default).
+and the transposition, 0.90 on the scale. ``--keys LOW HIGH`` holds every key from LOW to HIGH
+instead (the figure per key, their mean, how many reach 0.80). The renders are kept in
+``--out`` (a temporary folder by default).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from distill_live.engine.render import render  # noqa: E402
 from distill_live.params import ParamValues  # noqa: E402
-from distill_live.scales import scale_pitch_classes  # noqa: E402
+from distill_live.scales import note_name, scale_pitch_classes  # noqa: E402
 
 PENTATONIC = "C minor pentatonic"
 #: name → (the key held or None, parameters, the note that should sound or None for a scale)
@@ -84,12 +86,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--scorer", type=Path, default=ROOT.parent / "shared" / "pitch_check.py")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument(
+        "--keys",
+        type=int,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        help="instead of the five settings, hold each MIDI key LOW..HIGH in turn and print "
+        "how many keys reach 0.80",
+    )
     args = ap.parse_args(argv)
     midi_of = _scorer(args.scorer)
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_keyboard_"))
     out.mkdir(parents=True, exist_ok=True)
     pcs = sorted(scale_pitch_classes(PENTATONIC) or ())
-    for name, (key, extra, want) in SETTINGS.items():
+    settings = SETTINGS
+    if args.keys:
+        low, high = args.keys
+        settings = {f"held {note_name(k)}": (k, {}, k) for k in range(low, high + 1)}
+    means: list[float] = []
+    for name, (key, extra, want) in settings.items():
         shares: list[float] = []
         counts: list[int] = []
         for seed in args.seeds:
@@ -129,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name:26s} seed {seed}: {len(m):5d} pitched frames, {share:.3f} {what}",
                 flush=True,
             )
+        if shares:
+            means.append(statistics.mean(shares))
         summary = (
             f"mean {statistics.mean(shares):.3f} (min {min(shares):.3f})" if shares else "no figure"
         )
@@ -136,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:26s} {summary}; pitched frames per render: median "
             f"{statistics.median(counts):.0f}, min {min(counts)}",
             flush=True,
+        )
+    if args.keys:
+        good = sum(m >= 0.8 for m in means)
+        print(
+            f"keys {note_name(args.keys[0])}..{note_name(args.keys[1])}: mean "
+            f"{statistics.mean(means):.3f}, {good} of {len(means)} at 0.80 or better"
         )
     print(f"renders in {out}")
     return 0
