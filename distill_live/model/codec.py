@@ -83,7 +83,9 @@ class CodecConfig:
     # whose phase is accumulated from predicted instantaneous frequencies (phase vocoder),
     # so a steady latent gives a steady tone at any pitch; the two spectra are summed.
     # Direct is the default: tonal measured within noise of it (docs/experiments.md, "The
-    # decoder's phase")
+    # decoder's phase"). "running" (the pitched decoder's residual only): each bin's phase
+    # runs on from the previous STFT frame's by the bin centre's advance plus a predicted
+    # deviation, so a steady latent gives steady partials, not a frame-periodic buzz
     phase: str = "direct"
     # quantiser training
     ema_decay: float = 0.95
@@ -116,6 +118,7 @@ class CodecConfig:
             dec_dim=128,
             dec_layers=4,
             istft_sub=2,
+            phase="running",
             pitch_tracker="pyin",
         )
 
@@ -181,8 +184,12 @@ class CodecConfig:
             raise ValueError("convolution kernels must be odd")
         if self.first_smooth < 1 or self.first_smooth % 2 == 0:
             raise ValueError(f"first_smooth must be an odd number >= 1, got {self.first_smooth}")
-        if self.phase not in ("direct", "tonal"):
-            raise ValueError(f"phase must be 'direct' or 'tonal', got {self.phase!r}")
+        phases = ("direct", "running") if self.pitch else ("direct", "tonal")
+        if self.phase not in phases:
+            kind = "pitched" if self.pitch else "plain"
+            raise ValueError(
+                f"phase must be one of {phases} for a {kind} codec, got {self.phase!r}"
+            )
         if self.pitch_tracker not in ("world", "pyin"):
             raise ValueError(f"pitch_tracker must be 'world' or 'pyin', got {self.pitch_tracker!r}")
         if self.pitch and (self.n_codebooks < 2 or self.harmonics < 1):

@@ -14,7 +14,13 @@
     held note is a continuous set of partials at exactly the coded pitch;
   - residual: ``istft_sub`` complex STFT frames per code frame (log-magnitude and phase)
     overlap-added by an inverse FFT of ``2 * hop`` samples, for what is not one harmonic
-    series (chords, hums, noise, transients).
+    series (chords, hums, noise, transients). With ``phase="running"`` (what ``train``
+    builds) each bin's phase runs on from the previous STFT frame's: the bin centre's
+    advance, plus a predicted deviation, plus seeded noise scaled by a predicted gate per
+    band (:data:`NOISE_BANDS`), so a steady latent gives steady partials or steady noise.
+    With ``"direct"`` (older files) the head predicts each frame's phase outright, which a
+    steady latent repeats every code frame: a buzz at the frame rate, a comb of lines 46.9
+    Hz apart (docs/experiments.md, "The residual's phase").
 
 * Streaming: every layer is causal, so each code frame is decoded once. The state
   (:class:`DecoderState`) holds each convolution's last inputs, the oscillators, and the
@@ -79,13 +85,16 @@ class DecoderState:
     caches: per causal conv, its last k-1 inputs (B, C, k-1). osc: the oscillator bank.
     pending: (B, hop) harmonic audio of the last frame, not yet emitted (the overlap-add
     is a frame behind). tail: (B, n_fft - hop_s) overlap-add sums not yet complete.
-    frames: code frames decoded so far.
+    res_phase: (B, bins) float64, the residual's last STFT frame's phase per bin (where the
+    running phase goes on from; zeros and unused with ``phase="direct"``).
+    frames: code frames decoded so far (also which rows of the noise table come next).
     """
 
     caches: list[Tensor]
     osc: OscState
     pending: Tensor
     tail: Tensor
+    res_phase: Tensor
     frames: int = 0
 
     def clone(self) -> DecoderState:
@@ -94,6 +103,7 @@ class DecoderState:
             self.osc.clone(),
             self.pending.clone(),
             self.tail.clone(),
+            self.res_phase.clone(),
             self.frames,
         )
 
@@ -120,6 +130,30 @@ class _StepWeights:
 
 _OLA_PRODUCT_FRAMES = 8  # _fast_step overlap-adds up to this many frames by one product
 
+#: bands (mel-spaced, interpolated to every bin) of the running phase's noise gate
+NOISE_BANDS = 16
+#: rows of the running phase's noise table (STFT frames; about 11 s at hop 512 before it
+#: repeats, far below any comb a listener or a 2048-point STFT resolves)
+NOISE_ROWS = 1024
+_NOISE_SEED = 0x5EED  # the table is made from this seed, the same on every machine
+
+
+def _band_matrix(n_bins: int, sample_rate: int, bands: int) -> Tensor:
+    """(bands, bins): each bin's weights on the band values, triangles between band centres
+    spaced evenly on the mel scale from 0 Hz to Nyquist (each column sums to 1)."""
+    mel_max = 2595.0 * math.log10(1.0 + (sample_rate / 2) / 700.0)
+    mels = torch.linspace(0.0, mel_max, bands, dtype=torch.float64)
+    centres = 700.0 * (10.0 ** (mels / 2595.0) - 1.0)  # (bands,) Hz
+    hz = torch.linspace(0.0, sample_rate / 2, n_bins, dtype=torch.float64)
+    pos = torch.searchsorted(centres, hz, right=True).clamp(1, bands - 1)  # upper centre
+    lo, hi = centres[pos - 1], centres[pos]
+    frac = ((hz - lo) / (hi - lo)).clamp(0.0, 1.0)
+    m = torch.zeros(bands, n_bins, dtype=torch.float64)
+    cols = torch.arange(n_bins)
+    m[pos - 1, cols] = 1.0 - frac
+    m[pos, cols] += frac
+    return m.float()
+
 
 def _windows(x: Tensor, k: int) -> Tensor:
     """x (B, k - 1 + n, C) → (B * n, k * C): each output frame's k inputs side by side, oldest
@@ -135,6 +169,9 @@ class StreamingDecoder(nn.Module):
     """Embeddings (B, D + 1, F) → audio: harmonic oscillators plus an iSTFT residual."""
 
     window: Tensor
+    advance: Tensor
+    band_mat: Tensor
+    noise: Tensor
 
     def __init__(self, c: CodecConfig, n_harmonics: int) -> None:
         super().__init__()
@@ -150,6 +187,22 @@ class StreamingDecoder(nn.Module):
         self.n_bins = self.n_fft // 2 + 1
         self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
         self.ola_gain = self.n_fft / (2 * self.hop_s)  # periodic Hann windows sum to this
+        self.running = c.phase == "running"
+        self.n_gates = NOISE_BANDS if self.running else 0
+        # the running phase's constants: each bin centre's advance over one STFT hop (wrapped,
+        # exact in float64), the gate bands' interpolation, the seeded noise in [-1, 1)
+        k = torch.arange(self.n_bins, dtype=torch.float64)
+        self.register_buffer(
+            "advance",
+            torch.remainder(2 * math.pi * k * self.hop_s / self.n_fft, 2 * math.pi),
+            persistent=False,
+        )
+        self.register_buffer(
+            "band_mat", _band_matrix(self.n_bins, c.sample_rate, NOISE_BANDS), persistent=False
+        )
+        g = torch.Generator().manual_seed(_NOISE_SEED)
+        noise = torch.rand(NOISE_ROWS if self.running else 1, self.n_bins, generator=g) * 2 - 1
+        self.register_buffer("noise", noise, persistent=False)
         self.in_kernel = c.dec_in_kernel
         self.conv_in = nn.Conv1d(c.latent_dim + 1, c.dec_dim, c.dec_in_kernel)
         self.blocks = nn.ModuleList(
@@ -157,12 +210,20 @@ class StreamingDecoder(nn.Module):
         )
         self.norm = nn.LayerNorm(c.dec_dim)
         self.harm_head = nn.Linear(c.dec_dim, n_harmonics)
-        self.res_head = nn.Linear(c.dec_dim, c.istft_sub * 2 * self.n_bins)
+        # per STFT frame: log-magnitudes and phases (or deviations) of every bin, then (running
+        # phase) the noise gates of every frame of the code frame
+        self.n_res = c.istft_sub * 2 * self.n_bins
+        self.res_head = nn.Linear(c.dec_dim, self.n_res + c.istft_sub * self.n_gates)
         with torch.no_grad():  # start quiet: partials of 0.01, residual bins near RMS 0.01
             self.harm_head.bias.fill_(math.log(0.01))
             self.harm_head.weight.mul_(0.1)
-            bias = self.res_head.bias.view(c.istft_sub, 2, self.n_bins)
-            bias[:, 0] = math.log(0.01 * math.sqrt(self.n_fft))
+            res = self.res_head.bias[: self.n_res].view(c.istft_sub, 2, self.n_bins)
+            res[:, 0] = math.log(0.01 * math.sqrt(self.n_fft))
+            if self.running:  # deviations near 0, gates near half open
+                w = self.res_head.weight[: self.n_res].view(c.istft_sub, 2, self.n_bins, -1)
+                w[:, 1].mul_(0.1)
+                res[:, 1] = 0.0
+                self.res_head.bias[self.n_res :] = 0.0
         self._weights: _StepWeights | None = None  # built by _step_weights
         self._ola_mats: dict[tuple[int, torch.dtype, torch.device], Tensor] = {}
 
@@ -180,7 +241,29 @@ class StreamingDecoder(nn.Module):
             osc,
             torch.zeros(batch, c.hop, device=device),
             torch.zeros(batch, self.n_fft - self.hop_s, device=device),
+            torch.zeros(batch, self.n_bins, dtype=torch.float64, device=device),
         )
+
+    def _phases(self, out: Tensor, gates: Tensor, state: DecoderState) -> tuple[Tensor, Tensor]:
+        """The residual's phases for J new STFT frames → (B, J, bins) and the last one's
+        (B, bins) float64 for the state.
+
+        out: (B, J, bins) the head's phase outputs. gates: (B, J, NOISE_BANDS) the noise
+        gates' logits (empty for ``phase="direct"``, where ``out`` is the phase itself).
+        Running phase: frame j's phase is frame j-1's plus the bin centre's advance, the
+        deviation ``out`` and π times the gate times the noise table's row for frame j
+        (rows counted from the stream's start, so a stream in chunks equals the whole).
+        """
+        if not self.running:
+            return out, state.res_phase
+        j = out.shape[1]
+        first = state.frames * self.c.istft_sub
+        rows = torch.arange(first, first + j, device=out.device) % NOISE_ROWS
+        gate = torch.matmul(torch.sigmoid(gates), self.band_mat)  # (B, J, bins)
+        step = out + math.pi * gate * self.noise[rows]  # (B, J, bins)
+        run = state.res_phase.unsqueeze(1) + torch.cumsum(step.double() + self.advance, dim=1)
+        run = torch.remainder(run, 2 * math.pi)  # float64: chunks and the whole agree
+        return run.to(out.dtype), run[:, -1].detach()
 
     @staticmethod
     def _features(emb: Tensor) -> Tensor:
@@ -226,7 +309,7 @@ class StreamingDecoder(nn.Module):
             n_harm = self.harm_head.out_features
             head_max = self.harm_head.bias.new_zeros(n_harm + self.res_head.out_features)
             head_max[:n_harm] = 2.0  # amplitudes: exp of at most 2
-            log_mag = head_max[n_harm:].view(-1, 2, self.n_bins)
+            log_mag = head_max[n_harm : n_harm + self.n_res].view(-1, 2, self.n_bins)
             log_mag[:, 0] = 12.0  # magnitudes: exp of at most 12 (the phases' exp is unused)
             cw = self.conv_in.weight  # (C, D + 1, k_in)
             assert self.conv_in.bias is not None
@@ -283,12 +366,14 @@ class StreamingDecoder(nn.Module):
 
         sub, hop_s, r = c.istft_sub, self.hop_s, self.n_fft // self.hop_s
         j = n * sub
-        mag = e[:, n_harm:].view(b * n, sub, 2, self.n_bins)[:, :, 0]  # (B * n, sub, bins)
-        phase = z[:, n_harm:].view(b * n, sub, 2, self.n_bins)[:, :, 1]
-        spec = torch.polar(mag, phase).view(b, j, self.n_bins)  # (B, J, bins)
+        end = n_harm + self.n_res
+        mag = e[:, n_harm:end].view(b * n, sub, 2, self.n_bins)[:, :, 0]  # (B * n, sub, bins)
+        out = z[:, n_harm:end].view(b * n, sub, 2, self.n_bins)[:, :, 1].reshape(b, j, -1)
+        phase, res_phase = self._phases(out, z[:, end:].reshape(b, j, self.n_gates), state)
+        spec = torch.polar(mag, phase.view(b * n, sub, -1)).view(b, j, self.n_bins)
         seg = torch.fft.irfft(spec, n=self.n_fft).mul_(self.window)  # (B, J, n_fft)
         if n > _OLA_PRODUCT_FRAMES:
-            return self._overlap_add(seg, harm, caches, osc, state)
+            return self._overlap_add(seg, harm, caches, osc, res_phase, state)
         # blocks of hop_s samples: the last call's incomplete sums, the segments (segment i
         # covers blocks i..i+r-1 of the canvas), the harmonic audio delayed by one frame
         rows = torch.cat(
@@ -304,7 +389,7 @@ class StreamingDecoder(nn.Module):
         audio = out[:, :j].reshape(b, n * c.hop)
         tail = out[:, j : j + r - 1].reshape(b, (r - 1) * hop_s)
         pending = out[:, j + r - 1 :].reshape(b, c.hop)
-        return audio, DecoderState(caches, osc, pending, tail, state.frames + n)
+        return audio, DecoderState(caches, osc, pending, tail, res_phase, state.frames + n)
 
     def _ola_matrix(self, n: int, like: Tensor) -> Tensor:
         """The 0/1 (and 1 / ola_gain) matrix that maps the rows :meth:`_fast_step` stacks
@@ -331,7 +416,13 @@ class StreamingDecoder(nn.Module):
         return m
 
     def _overlap_add(
-        self, seg: Tensor, harm: Tensor, caches: list[Tensor], osc: OscState, state: DecoderState
+        self,
+        seg: Tensor,
+        harm: Tensor,
+        caches: list[Tensor],
+        osc: OscState,
+        res_phase: Tensor,
+        state: DecoderState,
     ) -> tuple[Tensor, DecoderState]:
         """The end of :meth:`_fast_step` for many frames: seg (B, J, n_fft) windowed segments
         and harm (B, n * hop) overlap-added by shifted sums (the product's matrix would grow
@@ -348,7 +439,12 @@ class StreamingDecoder(nn.Module):
         harm_all = torch.cat([state.pending, harm], dim=1)  # the harmonic part, one frame late
         audio = flat[:, :done] / self.ola_gain + harm_all[:, :done]
         return audio, DecoderState(
-            caches, osc, harm_all[:, done:], flat[:, done:], state.frames + harm.shape[1] // hop
+            caches,
+            osc,
+            harm_all[:, done:],
+            flat[:, done:],
+            res_phase,
+            state.frames + harm.shape[1] // hop,
         )
 
     def _graph_step(self, emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
@@ -364,8 +460,13 @@ class StreamingDecoder(nn.Module):
         h = self.norm(x.transpose(1, 2))  # (B, n, C)
         amps = torch.exp(torch.clamp(self.harm_head(h), max=2.0)).transpose(1, 2)  # (B, H, n)
         harm, osc = harmonic_bank(emb[:, -1], amps, c.hop, c.sample_rate, state.osc)
-        y = self.res_head(h).reshape(-1, n * c.istft_sub, 2, self.n_bins)  # (B, J, 2, bins)
-        spec = torch.polar(torch.exp(torch.clamp(y[:, :, 0], max=12.0)), y[:, :, 1])
+        zr = self.res_head(h)  # (B, n, sub * (2 * bins + gates))
+        b, j = zr.shape[0], n * c.istft_sub
+        y = zr[..., : self.n_res].reshape(b, j, 2, self.n_bins)  # (B, J, 2, bins)
+        phase, res_phase = self._phases(
+            y[:, :, 1], zr[..., self.n_res :].reshape(b, j, self.n_gates), state
+        )
+        spec = torch.polar(torch.exp(torch.clamp(y[:, :, 0], max=12.0)), phase)
         seg = torch.fft.irfft(spec, n=self.n_fft) * self.window  # (B, J, n_fft)
         j = seg.shape[1]
         length = (j - 1) * self.hop_s + self.n_fft
@@ -386,6 +487,7 @@ class StreamingDecoder(nn.Module):
             osc,
             harm_all[:, n * c.hop :].detach(),
             canvas[:, j * self.hop_s :].detach(),
+            res_phase,
             state.frames + n,
         )
         return audio, new

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from scipy.signal import hilbert
 
 from distill_live.model.codec import CodecConfig
 from distill_live.model.pitch import PitchGrid
@@ -15,8 +16,13 @@ from distill_live.model.pitched import PitchedCodec
 GRID = PitchGrid(low_note=45, step_cents=100, n_pitches=31)  # A2..E5 in semitones
 
 
-def tiny() -> PitchedCodec:
-    cfg = dataclasses.replace(CodecConfig.tiny(), codebook_size=GRID.size, n_codebooks=3)
+PHASES = ["direct", "running"]  # the residual's two phase layouts
+
+
+def tiny(phase: str = "running") -> PitchedCodec:
+    cfg = dataclasses.replace(
+        CodecConfig.tiny(), codebook_size=GRID.size, n_codebooks=3, pitch=True, phase=phase
+    )
     torch.manual_seed(0)
     return PitchedCodec(cfg, GRID, n_harmonics=8).eval()
 
@@ -37,10 +43,11 @@ def test_codes_carry_the_pitch_of_a_tone() -> None:
     assert torch.allclose(emb[0, -1, 3:-3], torch.tensor(220.0), rtol=0.03)
 
 
+@pytest.mark.parametrize("phase", PHASES)
 @pytest.mark.parametrize("chunks", [[1] * 24, [2] * 12, [5, 1, 7, 11], [24]])
 @torch.inference_mode()
-def test_streamed_decode_equals_whole(chunks: list[int]) -> None:
-    codec = tiny()
+def test_streamed_decode_equals_whole(chunks: list[int], phase: str) -> None:
+    codec = tiny(phase)
     g = torch.Generator().manual_seed(1)
     f = sum(chunks)
     codes = torch.randint(0, GRID.size, (2, 3, f), generator=g)
@@ -59,12 +66,13 @@ def test_streamed_decode_equals_whole(chunks: list[int]) -> None:
     assert state.frames == f
 
 
+@pytest.mark.parametrize("phase", PHASES)
 @pytest.mark.parametrize("chunks", [[1] * 12, [2] * 6, [9, 3]])
-def test_fast_step_equals_the_graph_step(chunks: list[int]) -> None:
+def test_fast_step_equals_the_graph_step(chunks: list[int], phase: str) -> None:
     """Without autograd the decoder runs its own few-call step (9 frames: more than the
     overlap-add product takes); it must agree with the module-by-module one, state too,
     and follow the parameters when they change."""
-    codec = tiny()
+    codec = tiny(phase)
     dec = codec.decoder
     g = torch.Generator().manual_seed(2)
     codes = torch.randint(0, GRID.size, (2, 3, sum(chunks)), generator=g)
@@ -91,10 +99,64 @@ def test_fast_step_equals_the_graph_step(chunks: list[int]) -> None:
         for x, y in ((fast.pending, graph.pending), (fast.tail, graph.tail)):
             assert x.shape == y.shape and torch.max(torch.abs(x - y)) < 1e-5
         assert torch.equal(fast.osc.phase, graph.osc.phase) and fast.frames == graph.frames
+        wrapped = torch.remainder(fast.res_phase - graph.res_phase + torch.pi, 2 * torch.pi)
+        assert torch.max(torch.abs(wrapped - torch.pi)) < 1e-5  # the same angle
 
 
-def test_training_pass_gives_gradients_to_both_heads() -> None:
-    codec = tiny().train()
+def _residual_only(codec: PitchedCodec, bin_: int, gate: float) -> np.ndarray:
+    """The decoder's output for 40 frames of one code, its heads set so that the residual
+    is one bin (deviation 0) and the noise gates are at ``gate`` (a logit), without the
+    first 10 frames and the last 2 (the start and the flush's fade): (28 * hop,)."""
+    dec = codec.decoder
+    with torch.no_grad():
+        for head in (dec.harm_head, dec.res_head):
+            head.weight.zero_()
+        dec.harm_head.bias.fill_(-30.0)
+        bias = dec.res_head.bias
+        bias.zero_()
+        res = bias[: dec.n_res].view(codec.config.istft_sub, 2, dec.n_bins)
+        res[:, 0] = -30.0
+        res[:, 0, bin_] = 3.0
+        bias[dec.n_res :] = gate
+    codes = torch.zeros(1, 3, 40, dtype=torch.long)  # unpitched: the residual alone
+    with torch.inference_mode():
+        y = codec.decode(codec.codes_to_embeddings(codes))[0]
+    return y[10 * codec.hop : -2 * codec.hop].numpy()
+
+
+@pytest.mark.parametrize("bin_", [5, 12, 37])
+def test_a_steady_latent_gives_a_steady_partial_not_a_frame_rate_buzz(bin_: int) -> None:
+    """With the running phase and the gates shut, one steady bin is one steady sinusoid at
+    the bin's centre: constant amplitude, periodic over n_fft. The direct phase, which
+    repeats each frame's phase, makes an odd bin beat at the frame rate."""
+    codec = tiny("running")
+    y = _residual_only(codec, bin_, gate=-30.0)
+    n_fft = codec.config.istft_n_fft
+    assert np.max(np.abs(y[n_fft:] - y[:-n_fft])) < 1e-3 * np.max(np.abs(y))
+    mid = np.abs(hilbert(y))[n_fft:-n_fft]  # the amplitude envelope
+    assert mid.min() > 0.98 * mid.max()
+    if bin_ % 2:  # odd bins: the direct phase's repeated frames cancel in their overlaps
+        direct = _residual_only(tiny("direct"), bin_, gate=-30.0)
+        env = np.abs(direct)
+        assert env.min() < 0.5 * env.max()
+
+
+def test_open_noise_gates_make_the_residual_aperiodic() -> None:
+    """Gates open: the same steady latent gives noise (its hops do not repeat), and the same
+    noise on every run (the table is seeded)."""
+    codec = tiny("running")
+    y = _residual_only(codec, 20, gate=30.0)
+    hop = codec.hop
+    a, b = y[hop:], y[:-hop]
+    corr = float(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))
+    assert abs(corr) < 0.5
+    again = _residual_only(tiny("running"), 20, gate=30.0)
+    np.testing.assert_array_equal(y, again)
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_training_pass_gives_gradients_to_both_heads(phase: str) -> None:
+    codec = tiny(phase).train()
     audio = torch.stack([_tone(0.5, 196.0), _tone(0.5, 330.0)])
     out = codec(audio)
     assert out.audio.shape == (2, (24000 // 256) * 256)
