@@ -33,6 +33,7 @@ from .codec import Codec, mel_filterbank
 from .data import Clip, frame_rms
 from .pitch import f0_track, hz_to_midi, track
 from .pitched import PitchedCodec
+from .roundtrip import prerolled
 
 __all__ = [
     "PitchStats",
@@ -260,14 +261,19 @@ def _audible_segments(
 
 def _version(row: str, codec: AnyCodec, audio: np.ndarray, codes: Tensor, seed: int) -> np.ndarray:
     """Row ``row``'s version of a piece (T,) → (≥ T,): decoded from ``codes`` (K, F), a
-    reference degradation, or the latent decoded without the quantiser."""
-    if row == "codec":
-        return _decoded(codec, codes)
+    reference degradation, or the latent decoded without the quantiser.
+
+    A causal codec's two rows are its round trip from silence (:func:`~.roundtrip.prerolled`:
+    coded again with the pre-roll, which ``codes`` lack), as ``distill-live codec`` runs it.
+    """
     if row == "lowpass_4k":
         return lowpass(audio, codec.sample_rate)
     if row == "random_phase":
         return random_phase(audio, seed=seed)
-    return _decoded_unquantised(codec, audio)
+    x, lead = prerolled(codec, audio)
+    if row == "codec":
+        return _decoded(codec, encode_pieces(codec, [("", x)])[0] if lead else codes)[lead:]
+    return _decoded_unquantised(codec, x)[lead:]
 
 
 def _weighted_mean(

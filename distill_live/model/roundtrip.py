@@ -5,6 +5,12 @@ keeps of their own sounds before they play it. Long files are decoded in blocks 
 bounded: a pitched codec streams (each frame decoded once, its state carried), a plain codec
 decodes windows with :attr:`decoder_context` frames of context on each side (equal to a
 whole-sequence decode).
+
+A causal codec's stream starts from silence: :func:`round_trip` codes
+:data:`PREROLL_FRAMES` frames of silence before the audio and drops their audio after, so
+the first frames of a file are decoded from the state silence leaves, as every later frame
+is, not from an empty one (which lost most of a one-shot's attack: docs/experiments.md,
+"Pre-roll").
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["decode_codes", "encode_audio", "round_trip"]
+__all__ = ["PREROLL_FRAMES", "decode_codes", "encode_audio", "prerolled", "round_trip"]
 
 BLOCK_FRAMES = 256  # code frames per block (about 5.5 s at hop 1024)
+#: frames of silence a causal codec's round trip codes before the audio
+PREROLL_FRAMES = 4
 
 
 def encode_audio(codec: Any, audio: np.ndarray) -> Tensor:
@@ -57,7 +65,17 @@ def decode_codes(codec: Any, codes: Tensor, block: int = BLOCK_FRAMES) -> np.nda
         return torch.cat(parts).numpy()
 
 
+def prerolled(codec: Any, audio: np.ndarray) -> tuple[np.ndarray, int]:
+    """(T,) → the audio a round trip codes and how many samples of it come first: a causal
+    codec's :data:`PREROLL_FRAMES` frames of silence; none for a windowed one."""
+    if not hasattr(codec, "decode_step"):
+        return np.asarray(audio, dtype=np.float32), 0
+    lead = PREROLL_FRAMES * codec.hop
+    return np.concatenate([np.zeros(lead, np.float32), np.asarray(audio, np.float32)]), lead
+
+
 def round_trip(codec: Any, audio: np.ndarray) -> np.ndarray:
     """Mono audio (T,) at the codec's rate through the codec → (T,) float32."""
-    codes = encode_audio(codec, audio)
-    return decode_codes(codec, codes)[: len(audio)]
+    x, lead = prerolled(codec, audio)
+    codes = encode_audio(codec, x)
+    return decode_codes(codec, codes)[lead : lead + len(audio)]
