@@ -24,6 +24,7 @@ torch.set_num_threads(1)
 from distill_live.model.data import load_audio  # noqa: E402
 from distill_live.model.files import load_model  # noqa: E402
 from distill_live.model.metrics import spectral_metrics  # noqa: E402
+from distill_live.model.pitched import PitchedCodec  # noqa: E402
 from distill_live.model.roundtrip import round_trip  # noqa: E402
 
 SAMPLES = Path("/usr/share/sonic-pi/samples")
@@ -55,9 +56,9 @@ def main() -> None:
     args = ap.parse_args()
     model = load_model(None if args.model in (None, "default") else args.model)
     codec = model.codec.float().eval()
-    dec = codec.decoder
-    if not hasattr(dec, "harm_head"):
+    if not isinstance(codec, PitchedCodec):
         raise SystemExit(f"{model.path} has a plain codec: no harmonic and residual parts")
+    dec = codec.decoder
     files = [Path(f) for f in args.files] or [SAMPLES / f"{n}.flac" for n in TONAL]
     sr = codec.sample_rate
     harm_bias, res_bias = dec.harm_head.bias.data.clone(), dec.res_head.bias.data.clone()
