@@ -2,9 +2,12 @@
 # Reproduce the shipped default model, distill_live/model/default/default.distill.
 #
 # Data: Debian's sonic-pi-samples package (/usr/share/sonic-pi/samples, 165 FLAC one-shots,
-# about 5.4 minutes, CC0). Budget: 55 minutes of wall-clock time on the CPU (2 cores here),
-# 42 for the codec and 13 for the prior; the whole command stays under an hour. The codec is
-# train's default, the pitched one (pitch codebook + 3 residual codebooks, harmonic decoder).
+# about 5.4 minutes, CC0). Budget: the shipped model's steps (codec 5,452, prior 565), within
+# 55 minutes of wall-clock time on the CPU (2 cores here), 42 for the codec and 13 for the
+# prior; the whole command stays under an hour. Steps, not minutes alone: on two quiet
+# threads 13 minutes gave the prior 1,327 steps, and it overfit (docs/experiments.md, "The
+# residual's phase"). The codec is train's default, the pitched one (pitch codebook + 3
+# residual codebooks, harmonic decoder).
 #
 #   sudo apt-get install sonic-pi-samples
 #   scripts/make_default_model.sh                      # → distill_live/model/default/default.distill
@@ -18,7 +21,7 @@ PY=${PYTHON:-.venv/bin/python}
 mkdir -p scratch
 exec "$PY" -m distill_live train "$DATA" \
   --out "$OUT" \
-  --minutes 55 --codec-share 0.76 --batch-size 8 \
+  --minutes 55 --codec-share 0.76 --codec-steps 5452 --prior-steps 565 --batch-size 8 \
   --prior d_model=160 --prior dropout=0.3 \
   --half \
   --seed 0 --threads 2 \

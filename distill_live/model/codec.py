@@ -85,7 +85,9 @@ class CodecConfig:
     # Direct is the default: tonal measured within noise of it (docs/experiments.md, "The
     # decoder's phase"). "running" (the pitched decoder's residual only): each bin's phase
     # runs on from the previous STFT frame's by the bin centre's advance plus a predicted
-    # deviation, so a steady latent gives steady partials, not a frame-periodic buzz
+    # deviation and gated noise, so a steady latent gives steady partials or noise, not a
+    # frame-periodic buzz; direct stays the default: a 55-minute run with it scored worse
+    # spectral convergence (docs/experiments.md, "The residual's phase")
     phase: str = "direct"
     # quantiser training
     ema_decay: float = 0.95
@@ -118,7 +120,6 @@ class CodecConfig:
             dec_dim=128,
             dec_layers=4,
             istft_sub=2,
-            phase="running",
             pitch_tracker="pyin",
         )
 

@@ -14,13 +14,14 @@
     held note is a continuous set of partials at exactly the coded pitch;
   - residual: ``istft_sub`` complex STFT frames per code frame (log-magnitude and phase)
     overlap-added by an inverse FFT of ``2 * hop`` samples, for what is not one harmonic
-    series (chords, hums, noise, transients). With ``phase="running"`` (what ``train``
-    builds) each bin's phase runs on from the previous STFT frame's: the bin centre's
+    series (chords, hums, noise, transients). With ``phase="running"`` (``train --codec
+    phase=running``) each bin's phase runs on from the previous STFT frame's: the bin centre's
     advance, plus a predicted deviation, plus seeded noise scaled by a predicted gate per
     band (:data:`NOISE_BANDS`), so a steady latent gives steady partials or steady noise.
-    With ``"direct"`` (older files) the head predicts each frame's phase outright, which a
-    steady latent repeats every code frame: a buzz at the frame rate, a comb of lines 46.9
-    Hz apart (docs/experiments.md, "The residual's phase").
+    With ``"direct"`` (the default) the head predicts each frame's phase outright, which a
+    steady latent repeats every code frame: a comb of lines 46.9 Hz apart, which spectral
+    convergence at FFT sizes up to 2048 hardly sees; the running phase removed it but scored
+    worse there (docs/experiments.md, "The residual's phase").
 
 * Streaming: every layer is causal, so each code frame is decoded once. The state
   (:class:`DecoderState`) holds each convolution's last inputs, the oscillators, and the
