@@ -161,8 +161,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="codec loss override: sc_weight, logmag_weight, mel_weight, commit_weight, "
-        "complex_weight, mel_floor",
+        help="codec loss override: sc_weight, sc_item_weight (each audible crop's own spectral "
+        "convergence, averaged), logmag_weight, mel_weight, commit_weight, complex_weight, "
+        "mel_floor",
     )
 
 

@@ -29,8 +29,18 @@ def _floor(n_fft: int) -> float:
     return 1e-4 * n_fft / 4
 
 
+#: a crop quieter than this RMS has no per-item spectral convergence (eval's ``SILENCE_RMS``:
+#: its segments this quiet are not measured either)
+SILENT_CROP_RMS = 1e-3
+
+
 class MultiResolutionSTFTLoss(nn.Module):
-    """Spectral convergence and log-magnitude L1 averaged over several FFT sizes."""
+    """Spectral convergence and log-magnitude L1 averaged over several FFT sizes.
+
+    ``forward`` also returns the per-item spectral convergence: each audible crop's own
+    ratio, averaged over the crops (what eval averages over its segments, where a quiet
+    decay counts as much as a loud attack; the batch's ratio is ruled by its loudest crops).
+    """
 
     def __init__(self, fft_sizes: tuple[int, ...] = (512, 1024, 2048)) -> None:
         super().__init__()
@@ -38,19 +48,29 @@ class MultiResolutionSTFTLoss(nn.Module):
         for n in fft_sizes:
             self.register_buffer(f"win{n}", torch.hann_window(n), persistent=False)
 
-    def forward(self, y_hat: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:  # (B, T) each
+    def forward(self, y_hat: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(B, T) each → spectral convergence of the batch, log-magnitude L1, and the mean
+        per-item spectral convergence of the audible crops (0 when none is)."""
         sc = y.new_zeros(())
+        sc_item = y.new_zeros(())
         logmag = y.new_zeros(())
+        audible = torch.sqrt(torch.mean(y.detach() ** 2, dim=1)) > SILENT_CROP_RMS  # (B,)
         for n in self.fft_sizes:
             w = getattr(self, f"win{n}")
             s_hat, s = _stft_mag(y_hat, n, w), _stft_mag(y, n, w)
-            # over the whole batch: per item, a near-silent crop would make it explode
+            # over the whole batch (a near-silent crop alone would make it explode)
             num = torch.linalg.vector_norm(s - s_hat)
             den = torch.linalg.vector_norm(s).clamp(min=1e-3)
             sc = sc + num / den
+            if bool(audible.any()):
+                per = torch.linalg.vector_norm(s - s_hat, dim=(1, 2)) / torch.linalg.vector_norm(
+                    s, dim=(1, 2)
+                ).clamp(min=1e-3)  # (B,)
+                sc_item = sc_item + per[audible].mean()
             eps = _floor(n)
             logmag = logmag + F.l1_loss(torch.log(s_hat + eps), torch.log(s + eps))
-        return sc / len(self.fft_sizes), logmag / len(self.fft_sizes)
+        k = len(self.fft_sizes)
+        return sc / k, logmag / k, sc_item / k
 
 
 class MelLoss(nn.Module):
@@ -92,6 +112,7 @@ class ReconstructionLoss(nn.Module):
         self,
         sample_rate: int = 48000,
         sc_weight: float = 3.0,
+        sc_item_weight: float = 0.0,
         logmag_weight: float = 1.0,
         mel_weight: float = 1.0,
         commit_weight: float = 0.25,
@@ -103,6 +124,7 @@ class ReconstructionLoss(nn.Module):
         self.stft = MultiResolutionSTFTLoss(fft_sizes)
         self.mel = MelLoss(sample_rate, floor=mel_floor)
         self.w = (sc_weight, logmag_weight, mel_weight, commit_weight)
+        self.sc_item_weight = sc_item_weight  # the per-item spectral convergence's weight
         self.complex_weight = complex_weight
         self.register_buffer("cwin", torch.hann_window(1024), persistent=False)
 
@@ -113,12 +135,13 @@ class ReconstructionLoss(nn.Module):
         return torch.linalg.vector_norm(s - s_hat) / torch.linalg.vector_norm(s).clamp(min=1e-3)
 
     def forward(self, y_hat: Tensor, y: Tensor, commit: Tensor) -> tuple[Tensor, dict[str, float]]:
-        sc, logmag = self.stft(y_hat, y)
+        sc, logmag, sc_item = self.stft(y_hat, y)
         mel = self.mel(y_hat, y)
         ws, wl, wm, wc = self.w
-        total = ws * sc + wl * logmag + wm * mel + wc * commit
+        total = ws * sc + self.sc_item_weight * sc_item + wl * logmag + wm * mel + wc * commit
         parts = {
             "sc": float(sc.detach()),
+            "sc_item": float(sc_item.detach()),
             "logmag": float(logmag.detach()),
             "mel": float(mel.detach()),
             "commit": float(commit.detach()),
