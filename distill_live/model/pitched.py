@@ -44,7 +44,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .codec import Codec, CodecConfig, CodecOutput, Encoder, ResidualVQ, dropout_counts
+from .codec import (
+    Codec,
+    CodecConfig,
+    CodecOutput,
+    Encoder,
+    ResidualVQ,
+    _hz_to_mel,
+    _mel_to_hz,
+    dropout_counts,
+)
 from .harmonic import OscState, harmonic_bank
 from .layouts import param_versions
 from .pitch import PitchGrid, frame_f0
@@ -142,10 +151,8 @@ _NOISE_SEED = 0x5EED  # the table is made from this seed, the same on every mach
 def _band_matrix(n_bins: int, sample_rate: int, bands: int) -> Tensor:
     """(bands, bins): each bin's weights on the band values, triangles between band centres
     spaced evenly on the mel scale from 0 Hz to Nyquist (each column sums to 1)."""
-    mel_max = 2595.0 * math.log10(1.0 + (sample_rate / 2) / 700.0)
-    mels = torch.linspace(0.0, mel_max, bands, dtype=torch.float64)
-    centres = 700.0 * (10.0 ** (mels / 2595.0) - 1.0)  # (bands,) Hz
     hz = torch.linspace(0.0, sample_rate / 2, n_bins, dtype=torch.float64)
+    centres = _mel_to_hz(torch.linspace(0.0, float(_hz_to_mel(hz[-1])), bands, dtype=torch.float64))
     pos = torch.searchsorted(centres, hz, right=True).clamp(1, bands - 1)  # upper centre
     lo, hi = centres[pos - 1], centres[pos]
     frac = ((hz - lo) / (hi - lo)).clamp(0.0, 1.0)
@@ -479,7 +486,6 @@ class StreamingDecoder(nn.Module):
         )
         spec = torch.polar(torch.exp(torch.clamp(y[:, :, 0], max=12.0)), phase)
         seg = torch.fft.irfft(spec, n=self.n_fft) * self.window  # (B, J, n_fft)
-        j = seg.shape[1]
         length = (j - 1) * self.hop_s + self.n_fft
         canvas = F.fold(
             seg.transpose(1, 2),
