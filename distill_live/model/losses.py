@@ -10,6 +10,7 @@ from .codec import mel_filterbank
 
 __all__ = [
     "MultiResolutionSTFTLoss",
+    "loudness_l1",
     "MelLoss",
     "ReconstructionLoss",
     "SpectrogramDiscriminator",
@@ -32,6 +33,30 @@ def _floor(n_fft: int) -> float:
 #: a crop quieter than this RMS has no per-item spectral convergence (eval's ``SILENCE_RMS``:
 #: its segments this quiet are not measured either)
 SILENT_CROP_RMS = 1e-3
+
+
+#: frames of the loudness term (samples; half a code frame at the default hop) and its floor
+#: (RMS 1e-4, 80 dB under a full-scale square: quieter frames count as that quiet)
+LOUDNESS_FRAME = 512
+LOUDNESS_FLOOR = 1e-4
+
+
+def loudness_l1(y_hat: Tensor, y: Tensor, frame: int = LOUDNESS_FRAME) -> Tensor:
+    """L1 distance of the two signals' loudness envelopes: the natural log of each frame's RMS
+    (plus :data:`LOUDNESS_FLOOR`), frames of ``frame`` samples; (B, T) each → scalar.
+
+    Spectral convergence per segment (eval's figure) counts a decay's level as much as an
+    attack's, while the batch's ratio is ruled by the loud crops; this term makes a tail that
+    is three times too loud cost as much as one three times too quiet, at any level above
+    the floor.
+    """
+    n = y.shape[-1] // frame * frame
+
+    def env(x: Tensor) -> Tensor:  # (B, T) → (B, T // frame)
+        rms = torch.sqrt(x[..., :n].unflatten(-1, (-1, frame)).pow(2).mean(-1) + 1e-12)
+        return torch.log(rms + LOUDNESS_FLOOR)
+
+    return F.l1_loss(env(y_hat), env(y))
 
 
 class MultiResolutionSTFTLoss(nn.Module):
@@ -117,6 +142,7 @@ class ReconstructionLoss(nn.Module):
         mel_weight: float = 1.0,
         commit_weight: float = 0.25,
         complex_weight: float = 0.0,
+        loudness_weight: float = 0.0,
         mel_floor: float | None = None,
         fft_sizes: tuple[int, ...] = (512, 1024, 2048),
     ) -> None:
@@ -126,6 +152,7 @@ class ReconstructionLoss(nn.Module):
         self.w = (sc_weight, logmag_weight, mel_weight, commit_weight)
         self.sc_item_weight = sc_item_weight  # the per-item spectral convergence's weight
         self.complex_weight = complex_weight
+        self.loudness_weight = loudness_weight  # the loudness envelope's L1 (loudness_l1)
         self.register_buffer("cwin", torch.hann_window(1024), persistent=False)
 
     def complex_sc(self, y_hat: Tensor, y: Tensor) -> Tensor:
@@ -150,6 +177,10 @@ class ReconstructionLoss(nn.Module):
             csc = self.complex_sc(y_hat, y)
             total = total + self.complex_weight * csc
             parts["csc"] = float(csc.detach())
+        if self.loudness_weight:
+            loud = loudness_l1(y_hat, y)
+            total = total + self.loudness_weight * loud
+            parts["loudness"] = float(loud.detach())
         parts["loss"] = float(total.detach())
         return total, parts
 

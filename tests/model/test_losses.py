@@ -1,10 +1,15 @@
-"""The codec's reconstruction loss: batch and per-item spectral convergence."""
+"""The codec's reconstruction loss: batch and per-item spectral convergence, loudness."""
 
 from __future__ import annotations
 
 import torch
 
-from distill_live.model.losses import MultiResolutionSTFTLoss, ReconstructionLoss
+from distill_live.model.losses import (
+    LOUDNESS_FLOOR,
+    MultiResolutionSTFTLoss,
+    ReconstructionLoss,
+    loudness_l1,
+)
 
 
 def _batch() -> tuple[torch.Tensor, torch.Tensor]:
@@ -40,3 +45,28 @@ def test_per_item_weight_enters_the_total_and_its_gradient() -> None:
     assert abs(float((more - base).detach()) - 2.0 * parts["sc_item"]) < 1e-4
     more.backward()
     assert y_hat.grad is not None and float(y_hat.grad[1].abs().sum()) > 0
+
+
+def test_loudness_counts_a_tail_too_loud_as_much_as_one_too_quiet() -> None:
+    t = torch.arange(48000) / 48000
+    decay = torch.sin(2 * torch.pi * 220 * t) * torch.exp(-4 * t)  # 1 s from 0 dB to -35 dB
+    y = decay[None]
+    loud, quiet = loudness_l1(3 * y, y), loudness_l1(y / 3, y)
+    # far above the floor every frame is off by a factor of 3: log 3 either way
+    assert abs(float(loud) - float(quiet)) < 0.01
+    assert abs(float(loud) - torch.log(torch.tensor(3.0)).item()) < 0.02
+    assert float(loudness_l1(y, y)) == 0.0
+    # under the floor a difference hardly counts
+    tiny = torch.full((1, 4096), LOUDNESS_FLOOR / 100)
+    assert float(loudness_l1(3 * tiny, tiny)) < 0.03
+
+
+def test_loudness_weight_enters_the_total() -> None:
+    y_hat, y = _batch()
+    commit = torch.zeros(())
+    base, parts = ReconstructionLoss()(y_hat, y, commit)
+    assert "loudness" not in parts
+    more, more_parts = ReconstructionLoss(loudness_weight=1.5)(2 * y_hat, 2 * y, commit)
+    same, _ = ReconstructionLoss()(2 * y_hat, 2 * y, commit)
+    assert more_parts["loudness"] > 0
+    assert abs(float(more - same) - 1.5 * more_parts["loudness"]) < 1e-4
