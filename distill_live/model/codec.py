@@ -108,6 +108,11 @@ class CodecConfig:
     pitch_low_note: float = 33.0  # A1, 55 Hz: with 255 steps of 25 cents up to about 2.1 kHz
     pitch_step_cents: float = 25.0
     pitch_tracker: str = "world"  # "world" (fast) or "pyin" (agrees with YIN on chords)
+    # frames quieter than this (dBFS RMS) are coded unpitched, whatever the tracker says
+    # (None: no gate, as in models made before it). A tracker finds a pitch far down a
+    # decay, and the oscillators then rang on at about -45 dBFS where the original fell to
+    # -80 (docs/experiments.md, "A level gate on the pitch codes")
+    pitch_gate_db: float | None = None
 
     @classmethod
     def pitched(cls) -> CodecConfig:
@@ -121,6 +126,7 @@ class CodecConfig:
             dec_layers=4,
             istft_sub=2,
             pitch_tracker="pyin",
+            pitch_gate_db=-50.0,
         )
 
     @classmethod
@@ -193,6 +199,11 @@ class CodecConfig:
             )
         if self.pitch_tracker not in ("world", "pyin"):
             raise ValueError(f"pitch_tracker must be 'world' or 'pyin', got {self.pitch_tracker!r}")
+        if self.pitch_gate_db is not None and not -120.0 <= self.pitch_gate_db <= 0.0:
+            raise ValueError(
+                f"pitch_gate_db must be None (no gate) or in -120..0 dBFS, got "
+                f"{self.pitch_gate_db!r}"
+            )
         if self.pitch and (self.n_codebooks < 2 or self.harmonics < 1):
             raise ValueError(
                 "a pitched codec needs n_codebooks >= 2 (pitch + residual) and harmonics >= 1, "

@@ -54,10 +54,12 @@ def codec_batch(
 
 
 def pitch_tracks(codec: Codec | PitchedCodec, clips: list[Clip]) -> list[PitchTrack] | None:
-    """Each clip's f0 track by the codec's tracker; None for a codec without pitch."""
+    """Each clip's f0 track by the codec's tracker and level gate; None for a codec without
+    pitch."""
     if not isinstance(codec, PitchedCodec):
         return None
-    return [track(c.audio, codec.sample_rate, codec.config.pitch_tracker) for c in clips]
+    cfg = codec.config
+    return [track(c.audio, codec.sample_rate, cfg.pitch_tracker, cfg.pitch_gate_db) for c in clips]
 
 
 def clip_pitch_codes(

@@ -26,8 +26,10 @@ __all__ = [
     "TRACKERS",
     "PitchGrid",
     "PitchTrack",
+    "GATE_WINDOW_S",
     "f0_track",
     "frame_f0",
+    "gate",
     "track",
     "hz_to_midi",
     "midi_to_hz",
@@ -118,6 +120,8 @@ class PitchGrid:
 TRACKERS = ("world", "pyin")
 PYIN_HOP = 256  # pYIN's hop at TRACK_RATE: 16 ms, frames of 1024 (64 ms)
 WORLD_PERIOD_S = 0.005
+#: the audio around each estimate whose RMS the level gate reads (one code frame at 48 kHz)
+GATE_WINDOW_S = 1024 / 48000
 
 
 def _at_track_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -182,11 +186,38 @@ class PitchTrack:
         return out
 
 
-def track(audio: np.ndarray, sample_rate: int, tracker: str = "world") -> PitchTrack:
+def gate(tr: PitchTrack, audio: np.ndarray, sample_rate: int, gate_db: float) -> PitchTrack:
+    """``tr`` with every estimate whose surroundings are quieter than ``gate_db`` dBFS (the
+    RMS of the :data:`GATE_WINDOW_S` of ``audio`` centred on it) set unpitched.
+
+    Trackers keep finding a pitch in a decay 80 dB down, and a codec that codes it rings its
+    oscillators on at a level its network does not bring that far down (docs/experiments.md,
+    "A level gate on the pitch codes").
+    """
+    x = np.asarray(audio, dtype=np.float64)
+    w = max(1, round(GATE_WINDOW_S * sample_rate))
+    energy = np.concatenate([[0.0], np.cumsum(x * x)])  # (T + 1,)
+    centre = np.rint(tr.times * sample_rate).astype(np.int64)
+    lo = np.clip(centre - w // 2, 0, len(x))
+    hi = np.clip(centre + (w - w // 2), 0, len(x))
+    mean_square = (energy[hi] - energy[lo]) / np.maximum(hi - lo, 1)
+    quiet = mean_square < 10.0 ** (gate_db / 10.0)
+    return PitchTrack(tr.times, np.where(quiet, 0.0, tr.f0))
+
+
+def track(
+    audio: np.ndarray, sample_rate: int, tracker: str = "world", gate_db: float | None = None
+) -> PitchTrack:
     """The f0 track of mono ``audio`` by ``tracker``: "world" (DIO + StoneMask every 5 ms,
     fast) or "pyin" (librosa's probabilistic YIN, frames of 64 ms every 16 ms at 16 kHz:
     about 50x slower, but it agrees with plain YIN on chords and hums far more often:
-    docs/experiments.md, "Which tracker")."""
+    docs/experiments.md, "Which tracker"). With ``gate_db``, estimates where the audio is
+    quieter than that are unpitched (:func:`gate`)."""
+    tr = _track(audio, sample_rate, tracker)
+    return tr if gate_db is None else gate(tr, audio, sample_rate, gate_db)
+
+
+def _track(audio: np.ndarray, sample_rate: int, tracker: str) -> PitchTrack:
     if tracker == "world":
         f0 = f0_track(audio, sample_rate, WORLD_PERIOD_S)
         return PitchTrack(np.arange(len(f0)) * WORLD_PERIOD_S, f0)
@@ -206,10 +237,16 @@ def track(audio: np.ndarray, sample_rate: int, tracker: str = "world") -> PitchT
     return PitchTrack(np.arange(len(f0)) * PYIN_HOP / TRACK_RATE, f0.astype(np.float64))
 
 
-def frame_f0(audio: np.ndarray, sample_rate: int, hop: int, tracker: str = "world") -> np.ndarray:
+def frame_f0(
+    audio: np.ndarray,
+    sample_rate: int,
+    hop: int,
+    tracker: str = "world",
+    gate_db: float | None = None,
+) -> np.ndarray:
     """One f0 per code frame of ``hop`` samples: (T // hop,) float64, 0 where unpitched
     (:meth:`PitchTrack.frames` of :func:`track`)."""
     n_frames = len(audio) // hop
     if n_frames == 0:
         return np.zeros(0)
-    return track(audio, sample_rate, tracker).frames(hop, sample_rate, n_frames)
+    return track(audio, sample_rate, tracker, gate_db).frames(hop, sample_rate, n_frames)

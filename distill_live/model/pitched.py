@@ -575,11 +575,18 @@ class PitchedCodec(nn.Module):
         return new.train(self.training)
 
     def pitch_codes(self, audio: Tensor) -> Tensor:
-        """Audio (B, T) → the pitch codebook's codes (B, T // hop), by the config's tracker."""
-        tracker = self.config.pitch_tracker
+        """Audio (B, T) → the pitch codebook's codes (B, T // hop), by the config's tracker
+        and level gate."""
+        c = self.config
         rows = [
             self.grid.encode(
-                frame_f0(a.detach().cpu().double().numpy(), self.sample_rate, self.hop, tracker)
+                frame_f0(
+                    a.detach().cpu().double().numpy(),
+                    self.sample_rate,
+                    self.hop,
+                    c.pitch_tracker,
+                    c.pitch_gate_db,
+                )
             )
             for a in audio
         ]

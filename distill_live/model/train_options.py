@@ -153,6 +153,18 @@ def _coerce(flag: str, key: str, value: Any, kind: type) -> Any:
     return value
 
 
+def _coerce_setting(flag: str, base: Any, key: str, value: Any) -> Any:
+    """:func:`_coerce` for setting ``key`` of ``base``; a setting that may be None (a
+    ``float | None``, such as ``pitch_gate_db``) also takes ``none`` or ``off``."""
+    annotation = str(next(f.type for f in dataclasses.fields(base) if f.name == key))
+    if "None" in annotation:
+        if str(value).strip().lower() in ("none", "off"):
+            return None
+        kind = float if "float" in annotation else int if "int" in annotation else str
+        return _coerce(flag, key, value, kind)
+    return _coerce(flag, key, value, type(getattr(base, key)))
+
+
 def with_overrides(base: _Config, overrides: dict[str, Any], flag: str) -> _Config:
     """``base`` with ``overrides`` applied and checked: an unknown key or a bad value is a
     :class:`TrainingOptionError` that names the flag (a typo must not be ignored)."""
@@ -162,7 +174,7 @@ def with_overrides(base: _Config, overrides: dict[str, Any], flag: str) -> _Conf
             raise TrainingOptionError(
                 f"{flag} {key}=...: unknown setting; expected one of {', '.join(known)}"
             )
-    overrides = {k: _coerce(flag, k, v, type(getattr(base, k))) for k, v in overrides.items()}
+    overrides = {k: _coerce_setting(flag, base, k, v) for k, v in overrides.items()}
     try:
         cfg = dataclasses.replace(base, **overrides)
         if isinstance(cfg, CodecConfig):

@@ -258,6 +258,9 @@ def test_config_round_trip_and_validation() -> None:
         CodecConfig.from_dict({**cfg.to_dict(), "bogus": 1})
     with pytest.raises(ValueError, match="istft_n_fft"):
         Codec(CodecConfig(istft_n_fft=1000))
+    # a file made before the pitch codes' level gate loads without one
+    old = {k: v for k, v in CodecConfig.pitched().to_dict().items() if k != "pitch_gate_db"}
+    assert CodecConfig.from_dict(old).pitch_gate_db is None
 
 
 def test_first_smooth_makes_the_first_codebook_slow() -> None:

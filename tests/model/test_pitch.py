@@ -82,3 +82,31 @@ def test_pyin_tracks_a_two_note_line() -> None:
     f0 = frame_f0(x, SR, HOP, tracker="pyin")
     assert np.median(_cents(f0[3:20], np.full(17, 220.0))) < 20
     assert np.median(_cents(f0[27:44], np.full(17, 330.0))) < 20
+
+
+def test_the_level_gate_unpitches_a_decay_below_it_and_keeps_the_rest() -> None:
+    t = np.arange(SR * 3) / SR
+    level_db = -6.0 - 30.0 * t  # a 220 Hz note falling from -6 to -96 dBFS (peak) in 3 s
+    x = 10 ** (level_db / 20) * np.sin(2 * np.pi * 220.0 * t)
+    n = len(x) // HOP
+    rms_db = 20 * np.log10(np.sqrt((x[: n * HOP].reshape(n, HOP) ** 2).mean(1)))
+    free = frame_f0(x, SR, HOP)
+    gated = frame_f0(x, SR, HOP, gate_db=-50.0)
+    # the tracker alone follows the note far below the gate...
+    assert np.mean(free[rms_db < -55] > 0) > 0.5
+    # ...the gate codes those frames unpitched and leaves the louder ones as they were
+    assert np.all(gated[rms_db < -52] == 0)
+    loud = rms_db > -48
+    assert np.array_equal(gated[loud], free[loud]) and np.all(gated[loud][2:] > 0)
+
+
+def test_gate_is_by_level_not_by_the_tracker() -> None:
+    from distill_live.model.pitch import PitchTrack, gate
+
+    times = 0.05 + np.arange(10) * 0.1  # estimates clear of the step at 0.5 s
+    tr = PitchTrack(times, np.full(10, 220.0))
+    audio = np.zeros(SR)
+    audio[: SR // 2] = 0.1  # -20 dBFS for half a second, then silence
+    out = gate(tr, audio, SR, -50.0)
+    assert np.array_equal(out.f0[:5] > 0, [True] * 5) and np.all(out.f0[5:] == 0)
+    assert np.array_equal(out.times, times)

@@ -488,6 +488,17 @@ def test_overrides_take_the_type_of_the_setting() -> None:
             prior(item)
     with pytest.raises(ValueError, match="depth must be true or false"):
         PriorConfig(depth="false")  # type: ignore[arg-type]
+    # a setting that may be None takes "none" (pitched(): the level gate on, -50 dBFS)
+    def pitched(*items: str) -> CodecConfig:
+        return _with_overrides(CodecConfig.pitched(), _overrides(list(items), "--codec"), "--codec")
+
+    assert CodecConfig.pitched().pitch_gate_db == -50.0
+    assert pitched("pitch_gate_db=none").pitch_gate_db is None
+    assert pitched("pitch_gate_db=-40").pitch_gate_db == -40.0
+    with pytest.raises(TrainingOptionError, match="pitch_gate_db=loud: expected a number"):
+        pitched("pitch_gate_db=loud")
+    with pytest.raises(TrainingOptionError, match=r"pitch_gate_db must be None .* in -120..0"):
+        pitched("pitch_gate_db=6")
 
 
 def test_restart_prior_keeps_the_codec_and_trains_a_new_prior(
