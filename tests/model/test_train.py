@@ -488,6 +488,7 @@ def test_overrides_take_the_type_of_the_setting() -> None:
             prior(item)
     with pytest.raises(ValueError, match="depth must be true or false"):
         PriorConfig(depth="false")  # type: ignore[arg-type]
+
     # a setting that may be None takes "none" (pitched(): the level gate on, -50 dBFS)
     def pitched(*items: str) -> CodecConfig:
         return _with_overrides(CodecConfig.pitched(), _overrides(list(items), "--codec"), "--codec")
