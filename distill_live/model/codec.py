@@ -79,26 +79,20 @@ class CodecConfig:
     mlp_mult: int = 4
     istft_n_fft: int = 2048
     istft_sub: int = 1  # STFT frames per code frame (their hop is hop // istft_sub)
-    # "direct": the head predicts each STFT frame's phase. "tonal": a second, tonal branch
-    # whose phase is accumulated from predicted instantaneous frequencies (phase vocoder),
-    # so a steady latent gives a steady tone at any pitch; the two spectra are summed.
-    # Direct is the default: tonal measured within noise of it (docs/experiments.md, "The
-    # decoder's phase"). "running" (the pitched decoder's residual only): each bin's phase
-    # runs on from the previous STFT frame's by the bin centre's advance plus a predicted
-    # deviation and gated noise, so a steady latent gives steady partials or noise, not a
-    # frame-periodic buzz; direct stays the default: a 55-minute run with it scored worse
-    # spectral convergence (docs/experiments.md, "The residual's phase")
+    # "direct" (the default): the head predicts each STFT frame's phase. "tonal" (plain
+    # codec): a second branch whose phase runs from predicted instantaneous frequencies.
+    # "running" (pitched residual): each bin's phase runs on from the last frame's plus a
+    # deviation and gated noise, no frame-rate buzz. Both measured worse or within noise
+    # (docs/experiments.md, "The decoder's phase", "The residual's phase")
     phase: str = "direct"
     # quantiser training
     ema_decay: float = 0.95
     dead_fraction: float = 0.1  # restart a code hit less than this x the mean rate
     quantizer_dropout: float = 0.5  # fraction of items trained with fewer codebooks
-    # frames (at the networks' rate, odd) over which the latent is averaged before the first
-    # codebook quantises it; the later codebooks code what that leaves of the latent itself.
-    # A first codebook that changes slowly is a coarse, steady label of the sound that a
-    # prior can carry across frames. 1 = off, the default: with it on, held-out usage of
-    # the first codebook fell and the priors generated worse than the shipped model's
-    # (docs/experiments.md, "Smoothing the first codebook")
+    # frames (odd) over which the latent is averaged before the first codebook quantises it
+    # (a slow, steady label a prior can carry); the later codebooks code the rest. 1 = off,
+    # the default: on, the priors generated worse (docs/experiments.md, "Smoothing the
+    # first codebook")
     first_smooth: int = 1
     # pitch: codebook 0 is each frame's f0 on a fixed grid (``codebook_size - 1`` steps of
     # ``pitch_step_cents`` from MIDI ``pitch_low_note``, code 0 unpitched) and the decoder is
@@ -108,10 +102,8 @@ class CodecConfig:
     pitch_low_note: float = 33.0  # A1, 55 Hz: with 255 steps of 25 cents up to about 2.1 kHz
     pitch_step_cents: float = 25.0
     pitch_tracker: str = "world"  # "world" (fast) or "pyin" (agrees with YIN on chords)
-    # frames quieter than this (dBFS RMS) are coded unpitched, whatever the tracker says
-    # (None: no gate, as in models made before it). A tracker finds a pitch far down a
-    # decay, and the oscillators then rang on at about -45 dBFS where the original fell to
-    # -80 (docs/experiments.md, "A level gate on the pitch codes")
+    # frames quieter than this (dBFS) are unpitched whatever the tracker says (None: no gate,
+    # as in older models; docs/experiments.md, "A level gate on the pitch codes")
     pitch_gate_db: float | None = None
 
     @classmethod
@@ -199,11 +191,9 @@ class CodecConfig:
             )
         if self.pitch_tracker not in ("world", "pyin"):
             raise ValueError(f"pitch_tracker must be 'world' or 'pyin', got {self.pitch_tracker!r}")
-        if self.pitch_gate_db is not None and not -120.0 <= self.pitch_gate_db <= 0.0:
-            raise ValueError(
-                f"pitch_gate_db must be None (no gate) or in -120..0 dBFS, got "
-                f"{self.pitch_gate_db!r}"
-            )
+        gate = self.pitch_gate_db
+        if gate is not None and not -120.0 <= gate <= 0.0:
+            raise ValueError(f"pitch_gate_db must be None (no gate) or in -120..0, got {gate!r}")
         if self.pitch and (self.n_codebooks < 2 or self.harmonics < 1):
             raise ValueError(
                 "a pitched codec needs n_codebooks >= 2 (pitch + residual) and harmonics >= 1, "
