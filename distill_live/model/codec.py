@@ -90,9 +90,8 @@ class CodecConfig:
     dead_fraction: float = 0.1  # restart a code hit less than this x the mean rate
     quantizer_dropout: float = 0.5  # fraction of items trained with fewer codebooks
     # frames (odd) over which the latent is averaged before the first codebook quantises it
-    # (a slow, steady label a prior can carry); the later codebooks code the rest. 1 = off,
-    # the default: on, the priors generated worse (docs/experiments.md, "Smoothing the
-    # first codebook")
+    # (a slow label a prior can carry); 1 = off, the default: on, the priors generated worse
+    # (docs/experiments.md, "Smoothing the first codebook")
     first_smooth: int = 1
     # pitch: codebook 0 is each frame's f0 on a fixed grid (``codebook_size - 1`` steps of
     # ``pitch_step_cents`` from MIDI ``pitch_low_note``, code 0 unpitched) and the decoder is
