@@ -212,21 +212,21 @@ def _score_model(a: argparse.Namespace, data: AudioData, held_pieces: list[Piece
     rng = np.random.default_rng(a.seed)
     n = min(a.train_files, len(data.train))
     train = [data.train[i] for i in sorted(rng.choice(len(data.train), n, replace=False))]
-    for label, pieces in (
-        ("held-out", held_pieces),
-        (f"{n} training files", clip_pieces(train, SR)),
-    ):
-        m = measure_codec(codec, pieces, rows=("codec", "codec_unquantised"))
+    sets = [("held-out", held_pieces), (f"{n} training files", clip_pieces(train, SR))]
+    # the round trips from silence, as eval runs them, made once for every figure below
+    copies = [[round_trip(codec, audio) for _, audio in pieces] for _, pieces in sets]
+    for (label, pieces), made in zip(sets, copies, strict=True):
+        m = measure_codec(codec, pieces, rows=("codec_unquantised",))
         assert m is not None
         print(
-            f"  {f'--model on {label} ({m.seconds:.0f} s):':46}SC {m.rows['codec']['sc']:.3f}, "
+            f"  {f'--model on {label} ({m.seconds:.0f} s):':46}SC "
+            f"{_segments_sc(pieces, made):.3f}, "
             f"unquantised {m.rows['codec_unquantised']['sc']:.3f}",
             flush=True,
         )
-    # the held-out round trip (from silence, as eval) with its level set right
-    copies = [round_trip(codec, audio) for _, audio in held_pieces]
+    # the held-out round trip with its level set right
     for how, label in (("segment", "each segment's best gain"), ("frame", "each frame's RMS")):
-        sc = _segments_sc(held_pieces, copies, functools.partial(_gained, how=how))
+        sc = _segments_sc(held_pieces, copies[0], functools.partial(_gained, how=how))
         print(f"  {f'--model held-out, {label}:':46}SC {sc:.3f}", flush=True)
 
 
