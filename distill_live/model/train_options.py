@@ -7,6 +7,7 @@ an unknown ``--codec``/``--prior`` key raises :class:`TrainingOptionError` namin
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -156,12 +157,11 @@ def _coerce(flag: str, key: str, value: Any, kind: type) -> Any:
 def _coerce_setting(flag: str, base: Any, key: str, value: Any) -> Any:
     """:func:`_coerce` for setting ``key`` of ``base``; a setting that may be None (a
     ``float | None``, such as ``pitch_gate_db``) also takes ``none`` or ``off``."""
-    annotation = str(next(f.type for f in dataclasses.fields(base) if f.name == key))
-    if "None" in annotation:
+    kinds = typing.get_args(typing.get_type_hints(type(base))[key])  # () unless a union
+    if type(None) in kinds:
         if str(value).strip().lower() in ("none", "off"):
             return None
-        kind = float if "float" in annotation else int if "int" in annotation else str
-        return _coerce(flag, key, value, kind)
+        return _coerce(flag, key, value, next(k for k in kinds if k is not type(None)))
     return _coerce(flag, key, value, type(getattr(base, key)))
 
 
