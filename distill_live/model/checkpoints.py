@@ -28,6 +28,7 @@ from .prior import Prior, PriorConfig
 __all__ = [
     "CHECKPOINT_FORMAT",
     "CHECKPOINT_VERSION",
+    "CODING_SETTINGS",
     "TrainingRun",
     "new_progress",
     "save_checkpoint",
@@ -38,6 +39,10 @@ __all__ = [
 
 CHECKPOINT_FORMAT = "distill_live-checkpoint"
 CHECKPOINT_VERSION = 1
+
+#: codec settings that change how audio becomes codes but no weight: ``--restart-prior`` may
+#: change them, and the new prior learns the codes they give
+CODING_SETTINGS = ("pitch_gate_db",)
 
 STAGES = ("codec", "refine", "prior")
 
@@ -138,19 +143,33 @@ def restart_prior(ck: dict[str, Any], path: Path, prior_cfg: PriorConfig) -> Non
 def resume(run: TrainingRun, path: Path, *, restart: bool, k_prior: int) -> None:
     """Load the checkpoint at ``path`` into ``run`` (``restart``: train the prior afresh).
 
-    The codec's settings must be the checkpoint's; the prior's may change as long as its
-    training has not started (or with ``restart``). A codec already cut to the prior's
-    ``k_prior`` codebooks is cut in ``run`` too before its weights load.
+    The codec's settings must be the checkpoint's, but with ``restart`` those of
+    :data:`CODING_SETTINGS` may change; the prior's may change as long as its training has
+    not started (or with ``restart``). A codec already cut to the prior's ``k_prior``
+    codebooks is cut in ``run`` too before its weights load.
     """
     ck = load_checkpoint(path)
     if restart:
         restart_prior(ck, path, run.prior_config)
     prior_started = ck["progress"]["stage"] == "done" or ck["progress"]["steps"]["prior"] > 0
     same_prior = not restart and ck["prior_config"] == dict(run.prior_config.__dict__)
-    if ck["codec_config"] != run.codec_config.to_dict() or (prior_started and not same_prior):
+    # through from_dict: a setting added since the checkpoint was written takes its default
+    was = CodecConfig.from_dict(ck["codec_config"]).to_dict()
+    now = run.codec_config.to_dict()
+    changed = sorted(k for k in now if was.get(k) != now[k])
+    refused = [k for k in changed if not (restart and k in CODING_SETTINGS)]
+    if refused:
+        diff = ", ".join(f"{k} {was.get(k)!r} there, {now[k]!r} here" for k in refused)
+        hint = "" if restart else f" (--restart-prior may change {', '.join(CODING_SETTINGS)})"
         raise TrainingOptionError(
-            f"checkpoint {str(path)!r} was made with other model settings; "
-            "resume with the same options or train without --resume"
+            f"checkpoint {str(path)!r} was made with other codec settings ({diff}); resume "
+            f"with the same --codec options{hint} or train without --resume"
+        )
+    if prior_started and not same_prior:
+        raise TrainingOptionError(
+            f"checkpoint {str(path)!r} was made with other prior settings and its prior has "
+            "started; resume with the same --prior options, add --restart-prior to train a "
+            "new prior on its codec, or train without --resume"
         )
     if ck["progress"].get("codec_truncated"):
         run.codec = run.codec.truncated(k_prior)

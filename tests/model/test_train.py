@@ -328,7 +328,7 @@ def test_prior_codebooks_keeps_a_prefix(data_dir: Path, tmp_path: Path) -> None:
         **common,
     )
     assert again["codebooks_kept"] == 1
-    with pytest.raises(ValueError, match="other model settings"):
+    with pytest.raises(ValueError, match="other prior settings .* add --restart-prior"):
         train(
             data_dir,
             tmp_path / "d.distill",
@@ -540,3 +540,39 @@ def test_restart_prior_keeps_the_codec_and_trains_a_new_prior(
     assert one["codebooks_kept"] == 1
     with pytest.raises(ValueError, match="already cut"):
         train(data_dir, tmp_path / "e.distill", prior_codebooks=2, **restart, **common)
+
+
+def test_restart_prior_may_change_the_level_gate_only(data_dir: Path, tmp_path: Path) -> None:
+    """A pitched codec's level gate changes its codes, not its weights: --restart-prior takes
+    a new one (same codec weights, the new gate in the file); a plain --resume refuses it,
+    and --restart-prior refuses a setting that changes the networks, naming it."""
+    common: dict[str, Any] = dict(
+        tiny=True, progress=False, threads=1, batch_size=4, crop_frames=16, prior_frames=32
+    )
+    pitched: dict[str, Any] = {"pitch": True, "n_codebooks": 3, "pitch_low_note": 45.0}
+    ckpt = tmp_path / "g.ckpt"
+    first_out = tmp_path / "a.distill"
+    train(
+        data_dir, first_out, codec_steps=2, prior_steps=2, checkpoint=ckpt,
+        codec_overrides=pitched, **common,
+    )  # fmt: skip
+    first = load_model(first_out)
+    assert first.codec.config.pitch_gate_db is None
+    gated = {**pitched, "pitch_gate_db": -40.0}
+    again: dict[str, Any] = dict(codec_steps=2, prior_steps=3, checkpoint=ckpt, resume=True)
+    with pytest.raises(ValueError, match=r"pitch_gate_db None there, -40.0 here.*--restart-prior"):
+        train(data_dir, tmp_path / "b.distill", codec_overrides=gated, **again, **common)
+    with pytest.raises(ValueError, match="dec_layers 2 there, 3 here"):
+        train(
+            data_dir, tmp_path / "c.distill", codec_overrides={**gated, "dec_layers": 3},
+            restart_prior=True, **again, **common,
+        )  # fmt: skip
+    summary = train(
+        data_dir, tmp_path / "d.distill", codec_overrides=gated, restart_prior=True,
+        **again, **common,
+    )  # fmt: skip
+    assert summary["prior_steps"] == 3
+    second = load_model(tmp_path / "d.distill")
+    assert second.codec.config.pitch_gate_db == -40.0
+    for name, tensor in first.codec.state_dict().items():
+        torch.testing.assert_close(second.codec.state_dict()[name], tensor)
