@@ -62,14 +62,11 @@ def run(args: argparse.Namespace) -> int:
     setup_torch()
     model = resolve_model(args.model)
     sr = model.sample_rate
-    channels = []
-    for ch in range(audio.shape[1]):
-        x = audio[:, ch]
-        x48 = soxr.resample(x, rate, sr, quality="HQ") if rate != sr else x
-        y = round_trip(model.codec, x48)
-        y = soxr.resample(y, sr, rate, quality="HQ") if rate != sr else y
-        channels.append(np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)])
-    out = np.stack(channels, axis=1)
+    # every channel at once (a pitched codec codes them with one pitch track: round_trip)
+    x48 = soxr.resample(audio, rate, sr, quality="HQ") if rate != sr else audio  # (T, C)
+    y = round_trip(model.codec, x48)
+    y = soxr.resample(y, sr, rate, quality="HQ") if rate != sr else y
+    out = np.pad(y, ((0, max(0, len(audio) - len(y))), (0, 0)))[: len(audio)]
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     dst.parent.mkdir(parents=True, exist_ok=True)
     try:

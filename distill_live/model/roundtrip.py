@@ -21,24 +21,39 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["PREROLL_FRAMES", "decode_codes", "encode_audio", "prerolled", "round_trip"]
+__all__ = [
+    "PREROLL_FRAMES",
+    "decode_codes",
+    "encode_audio",
+    "encode_channels",
+    "prerolled",
+    "round_trip",
+]
 
 BLOCK_FRAMES = 256  # code frames per block (about 5.5 s at hop 1024)
 #: frames of silence a causal codec's round trip codes before the audio
 PREROLL_FRAMES = 4
 
 
-def encode_audio(codec: Any, audio: np.ndarray) -> Tensor:
-    """Mono audio (T,) at the codec's rate → codes (1, K, ceil(T / hop)).
-
-    The audio is zero-padded to whole frames, so every sample is coded.
-    """
+def _frames(codec: Any, audio: np.ndarray) -> Tensor:
+    """Mono audio (T,) → (1, ceil(T / hop) * hop) float32, zero-padded to whole frames."""
     hop = codec.hop
     n = -(-len(audio) // hop) * hop
     x = torch.zeros(1, max(n, hop))
     x[0, : len(audio)] = torch.from_numpy(np.asarray(audio, dtype=np.float32))
+    return x
+
+
+def encode_audio(codec: Any, audio: np.ndarray, pitch: Tensor | None = None) -> Tensor:
+    """Mono audio (T,) at the codec's rate → codes (1, K, ceil(T / hop)).
+
+    The audio is zero-padded to whole frames, so every sample is coded. ``pitch`` (1, F):
+    a pitched codec's pitch codes, tracked from other audio (:func:`round_trip`'s one track
+    for all channels); by default its own.
+    """
+    x = _frames(codec, audio)
     with torch.inference_mode():
-        return codec.encode(x)
+        return codec.encode(x) if pitch is None else codec.encode(x, pitch=pitch)
 
 
 def decode_codes(codec: Any, codes: Tensor, block: int = BLOCK_FRAMES) -> np.ndarray:
@@ -74,8 +89,40 @@ def prerolled(codec: Any, audio: np.ndarray) -> tuple[np.ndarray, int]:
     return np.concatenate([np.zeros(lead, np.float32), np.asarray(audio, np.float32)]), lead
 
 
+def encode_channels(codec: Any, audio: np.ndarray) -> tuple[Tensor, int]:
+    """Audio (T, C) at the codec's rate → each channel's codes (C, K, F) after the pre-roll
+    (:func:`prerolled`), and the pre-roll's length in samples.
+
+    A pitched codec codes every channel with one pitch track, their mean's, so the copy's
+    channels run their oscillators on the same f0 from the same phase and stay in phase with
+    each other. (Tracked one by one, the channels' tracks differ by a grid step here and
+    there, their partials drift apart, and a mono mix of the copy cancels: docs/experiments.md,
+    "Stereo round trips".)
+    """
+    a = np.asarray(audio, dtype=np.float32)
+    if a.ndim != 2 or a.shape[1] < 1:
+        raise ValueError(f"audio must be (samples, channels), got shape {a.shape}")
+    pitch = None
+    if hasattr(codec, "pitch_codes") and a.shape[1] > 1:
+        mid, _ = prerolled(codec, a.mean(axis=1))
+        with torch.inference_mode():
+            pitch = codec.pitch_codes(_frames(codec, mid))  # (1, F)
+    codes, lead = [], 0
+    for ch in range(a.shape[1]):
+        x, lead = prerolled(codec, a[:, ch])
+        codes.append(encode_audio(codec, x, pitch)[0])
+    return torch.stack(codes), lead
+
+
 def round_trip(codec: Any, audio: np.ndarray) -> np.ndarray:
-    """Mono audio (T,) at the codec's rate through the codec → (T,) float32."""
-    x, lead = prerolled(codec, audio)
-    codes = encode_audio(codec, x)
-    return decode_codes(codec, codes)[lead : lead + len(audio)]
+    """Audio (T,) or (T, C) at the codec's rate through the codec → the same shape, float32
+    (the channels coded by :func:`encode_channels`)."""
+    a = np.asarray(audio, dtype=np.float32)
+    if a.ndim == 1:
+        x, lead = prerolled(codec, a)
+        return decode_codes(codec, encode_audio(codec, x))[lead : lead + len(a)]
+    codes, lead = encode_channels(codec, a)
+    out = np.empty_like(a)
+    for ch in range(a.shape[1]):
+        out[:, ch] = decode_codes(codec, codes[ch : ch + 1])[lead : lead + len(a)]
+    return out

@@ -10,7 +10,7 @@ import torch
 from distill_live.model.codec import Codec, CodecConfig
 from distill_live.model.pitch import PitchGrid
 from distill_live.model.pitched import PitchedCodec
-from distill_live.model.roundtrip import decode_codes, encode_audio, round_trip
+from distill_live.model.roundtrip import decode_codes, encode_audio, encode_channels, round_trip
 
 
 def _check_blocks_equal_whole(codec: Codec | PitchedCodec, k: int, v: int) -> None:
@@ -43,6 +43,33 @@ def test_round_trip_keeps_the_length_and_codes_every_sample() -> None:
     audio = np.random.default_rng(0).standard_normal(1000).astype(np.float32) * 0.1
     assert encode_audio(codec, audio).shape[-1] == -(-1000 // codec.hop)
     assert round_trip(codec, audio).shape == (1000,)
+
+
+def test_a_pitched_codec_codes_every_channel_with_one_pitch_track() -> None:
+    """Stereo through a pitched codec: the pitch codes of both channels are the mix's (the
+    oscillators of the two copies then stay in phase), the other codebooks each channel's
+    own; the round trip keeps the shape."""
+    grid = PitchGrid(low_note=50, step_cents=100, n_pitches=15)  # D3 to E4
+    cfg = dataclasses.replace(CodecConfig.tiny(), n_codebooks=3, pitch=True)
+    torch.manual_seed(0)
+    codec = PitchedCodec(cfg, grid, n_harmonics=8).eval()
+    t = np.arange(int(0.5 * 48000)) / 48000
+    left = 0.3 * np.sin(2 * np.pi * 220.0 * t)
+    right = 0.3 * np.sin(2 * np.pi * 311.1 * t)  # six semitones up
+    stereo = np.stack([left, right], axis=1).astype(np.float32)
+    codes, lead = encode_channels(codec, stereo)
+    assert lead == 4 * codec.hop and codes.shape[:2] == (2, 3)
+    alone = [encode_audio(codec, np.concatenate([np.zeros(lead), ch]))[0] for ch in stereo.T]
+    assert not torch.equal(alone[0][0], alone[1][0])  # tracked apart, the pitches differ
+    mix = encode_audio(codec, np.concatenate([np.zeros(lead), stereo.mean(axis=1)]))[0]
+    assert torch.equal(codes[0, 0], mix[0]) and torch.equal(codes[1, 0], mix[0])
+    for ch in range(2):  # the residual codebooks: each channel's own, given the shared pitch
+        own = encode_audio(codec, np.concatenate([np.zeros(lead), stereo[:, ch]]), mix[:1])
+        assert torch.equal(codes[ch], own[0])
+    assert not torch.equal(codes[0, 1:], codes[1, 1:])
+    out = round_trip(codec, stereo)
+    assert out.shape == stereo.shape and out.dtype == np.float32
+    np.testing.assert_array_equal(out[:, 1], round_trip(codec, stereo[:, ::-1].copy())[:, 0])
 
 
 def _one_shot(sr: int = 48000) -> np.ndarray:
