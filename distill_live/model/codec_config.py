@@ -70,7 +70,9 @@ class CodecConfig:
     pitch_step_cents: float = 25.0
     pitch_tracker: str = "world"  # "world" (fast) or "pyin" (agrees with YIN on chords)
     # frames quieter than this (dBFS) are unpitched whatever the tracker says (None: no gate,
-    # as in older models; docs/experiments.md, "A level gate on the pitch codes")
+    # as in older models). pitched() sets -60 dBFS, where a YIN tracker stops calling frames
+    # pitched; -50 cut decays it still hears (docs/experiments.md, "A level gate on the
+    # pitch codes")
     pitch_gate_db: float | None = None
 
     @classmethod
@@ -85,7 +87,7 @@ class CodecConfig:
             dec_layers=4,
             istft_sub=2,
             pitch_tracker="pyin",
-            pitch_gate_db=-50.0,
+            pitch_gate_db=-60.0,
         )
 
     @classmethod

@@ -489,11 +489,11 @@ def test_overrides_take_the_type_of_the_setting() -> None:
     with pytest.raises(ValueError, match="depth must be true or false"):
         PriorConfig(depth="false")  # type: ignore[arg-type]
 
-    # a setting that may be None takes "none" (pitched(): the level gate on, -50 dBFS)
+    # a setting that may be None takes "none" (pitched(): the level gate on, -60 dBFS)
     def pitched(*items: str) -> CodecConfig:
         return _with_overrides(CodecConfig.pitched(), _overrides(list(items), "--codec"), "--codec")
 
-    assert CodecConfig.pitched().pitch_gate_db == -50.0
+    assert CodecConfig.pitched().pitch_gate_db == -60.0
     assert pitched("pitch_gate_db=none").pitch_gate_db is None
     assert pitched("pitch_gate_db=-40").pitch_gate_db == -40.0
     with pytest.raises(TrainingOptionError, match="pitch_gate_db=loud: expected a number"):
