@@ -156,10 +156,10 @@ def resume(run: TrainingRun, path: Path, *, restart: bool, k_prior: int) -> None
     # through from_dict: a setting added since the checkpoint was written takes its default
     was = CodecConfig.from_dict(ck["codec_config"]).to_dict()
     now = run.codec_config.to_dict()
-    changed = sorted(k for k in now if was.get(k) != now[k])
+    changed = sorted(k for k in now if was[k] != now[k])
     refused = [k for k in changed if not (restart and k in CODING_SETTINGS)]
     if refused:
-        diff = ", ".join(f"{k} {was.get(k)!r} there, {now[k]!r} here" for k in refused)
+        diff = ", ".join(f"{k} {was[k]!r} there, {now[k]!r} here" for k in refused)
         hint = "" if restart else f" (--restart-prior may change {', '.join(CODING_SETTINGS)})"
         raise TrainingOptionError(
             f"checkpoint {str(path)!r} was made with other codec settings ({diff}); resume "

@@ -118,9 +118,8 @@ def round_trip(codec: Any, audio: np.ndarray) -> np.ndarray:
     """Audio (T,) or (T, C) at the codec's rate through the codec → the same shape, float32
     (the channels coded by :func:`encode_channels`)."""
     a = np.asarray(audio, dtype=np.float32)
-    if a.ndim == 1:
-        x, lead = prerolled(codec, a)
-        return decode_codes(codec, encode_audio(codec, x))[lead : lead + len(a)]
+    if a.ndim == 1:  # one channel
+        return round_trip(codec, a[:, None])[:, 0]
     codes, lead = encode_channels(codec, a)
     out = np.empty_like(a)
     for ch in range(a.shape[1]):
