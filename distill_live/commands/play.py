@@ -31,7 +31,7 @@ from .options import (
 )
 from .ui import play_loop
 
-__all__ = ["HELP", "add_arguments", "run", "sigterm_stops"]
+__all__ = ["HELP", "add_arguments", "run", "stop_signals"]
 
 HELP = "play a model live (default model unless --model), controlled by OSC and MIDI"
 
@@ -88,27 +88,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_control_arguments(parser)
 
 
+def _in_string_code(frame: Any) -> bool:
+    """Whether ``frame`` runs (or was called from) code that ``exec``/``eval`` got as a
+    string: ``dataclasses`` and ``namedtuple`` build their methods that way, often during a
+    lazy import."""
+    while frame is not None:
+        if frame.f_code.co_filename == "<string>":
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
-def sigterm_stops() -> Iterator[None]:
-    """SIGTERM (``kill``, a launcher script, a service manager) stops ``play`` like Ctrl-C:
-    the recording is finished and the summary printed. A second one during the shutdown is
-    ignored (SIGKILL still ends everything). Main thread only, as ``signal`` requires."""
+def stop_signals() -> Iterator[threading.Event]:
+    """Ctrl-C (SIGINT) and SIGTERM (``kill``, a launcher script, a service manager) stop
+    ``play``: the recording is finished and the summary printed. Yields the event they set.
+
+    The first one raises KeyboardInterrupt in the main thread, so that a wait anywhere in
+    the start-up ends at once, except inside code run by ``exec``/``eval`` from a string:
+    there CPython 3.11 marks the interrupt as unhandled, even once it is caught, and the
+    process then kills itself with SIGINT at exit (status -2 instead of 0). There it only
+    sets the event, which the play loop watches. A second SIGTERM during the shutdown is
+    ignored (SIGKILL still ends everything); a second Ctrl-C interrupts the shutdown, as
+    Ctrl-C does anywhere. Main thread only, as ``signal`` requires."""
+    stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stop
         return
-    fired = False
 
-    def stop(signum: int, frame: Any) -> None:
-        nonlocal fired
-        if not fired:
-            fired = True
-            raise KeyboardInterrupt
+    def on_signal(signum: int, frame: Any) -> None:
+        first = not stop.is_set()
+        stop.set()
+        if signum == signal.SIGTERM and not first:
+            return
+        if first and _in_string_code(frame):
+            return
+        raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield stop
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -141,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         **kw,
     )
     control: Any = None
-    with sigterm_stops():
+    with stop_signals() as stop:
         try:
             engine.start()
             st = engine.stats()
@@ -157,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
             # Control opens after --record has started, so no OSC/MIDI client ever sees a
             # `--record` session as not recording.
             control = start_control(engine, control_options(args))
-            play_loop(engine, args, control)
+            play_loop(engine, args, control, stop=stop)
         except KeyboardInterrupt:
             pass
         finally:

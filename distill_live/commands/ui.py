@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,14 @@ def status_line(st: dict[str, Any]) -> str:
     )
 
 
-def play_loop(engine: Any, args: argparse.Namespace, control: Any = None) -> None:
-    """Run the terminal UI until ``q``, ``args.duration`` seconds or a generator error.
+def play_loop(
+    engine: Any,
+    args: argparse.Namespace,
+    control: Any = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run the terminal UI until ``q``, ``args.duration`` seconds, ``stop`` (a signal; see
+    :func:`~distill_live.commands.play.stop_signals`) or a generator error.
 
     ``args`` needs ``duration`` (None: until quit) and ``no_ui``; ``control`` is the
     :class:`~distill_live.control.ControlHandle` (its ``learn`` serves the ``l`` key) or None.
@@ -60,7 +67,11 @@ def play_loop(engine: Any, args: argparse.Namespace, control: Any = None) -> Non
     keys = KeyCommands(engine, say, learn=None if control is None else control.learn)
 
     def done() -> bool:
-        return keys.quit.is_set() or (end is not None and time.monotonic() >= end)
+        return (
+            keys.quit.is_set()
+            or (stop is not None and stop.is_set())
+            or (end is not None and time.monotonic() >= end)
+        )
 
     def wait(seconds: float) -> None:
         """Sleep, handling keys as they come."""
@@ -68,7 +79,7 @@ def play_loop(engine: Any, args: argparse.Namespace, control: Any = None) -> Non
             time.sleep(seconds)
             return
         until = time.monotonic() + seconds
-        while (left := until - time.monotonic()) > 0 and not keys.quit.is_set():
+        while (left := until - time.monotonic()) > 0 and not done():
             k = reader.get(left)
             if k is not None:
                 keys.key(k)
