@@ -209,8 +209,9 @@ class _StepWeights:
 
     key: list[tuple[int, int]]
     sources: list[Tensor]
-    blocks: list[tuple[Tensor, ...]]  # per block: qkv (D, 3D), out (D, D), ff1, ff2
-    # per block the parameters used as they are: ln1 weight, bias, qkv bias, out bias, ln2
+    # per block: qkv (D, 3D) (the query's columns scaled by 1/sqrt(Dh)), out (D, D), ff1, ff2
+    blocks: list[tuple[Tensor, ...]]
+    # per block: ln1 weight, bias, qkv bias (query part scaled as above), out bias, ln2
     # weight, bias, ff1 bias, ff2 bias (held here so the step makes no module lookups)
     vectors: list[tuple[Tensor, ...]]
     eps: float  # the layer norms' epsilon
@@ -326,12 +327,20 @@ class Prior(nn.Module):
         b, j = drawn.shape
         if j >= self.config.n_codebooks:
             raise ValueError(f"all {self.config.n_codebooks} codes are drawn already")
-        if j:
-            prev = F.embedding(drawn + self.offsets[:j], self.depth_embed.weight).sum(dim=1)
-            u = state.hidden + prev + self.depth_pos[j]  # (B, D)
-        else:
-            u = state.hidden + self.depth_pos[0]
-        return self._depth_head(u, self._step_weights(), j)  # (B, V)
+        u = state.hidden
+        for c in range(j):
+            u = self._depth_add(u, drawn[:, c], c)
+        return self._depth_logits(u, j, self._step_weights())
+
+    def _depth_add(self, u: Tensor, codes: Tensor, j: int) -> Tensor:
+        """u (B, D) plus the depth embeddings of codebook ``j``'s drawn ``codes`` (B,): the
+        running sum the depth stage reads, one codebook at a time (as the sampler draws)."""
+        return u + torch.embedding(self.depth_embed.weight, codes + self.offsets[j])
+
+    def _depth_logits(self, u: Tensor, j: int, w: _StepWeights) -> Tensor:
+        """Codebook ``j``'s logits (B, V) from u (B, D): the hidden state plus the drawn
+        codes' embeddings (:meth:`_depth_add`)."""
+        return self._depth_head(u + self.depth_pos[j], w, j)
 
     def _depth_head(self, u: Tensor, w: _StepWeights, j: int) -> Tensor:
         """Codebook ``j``'s logits (N, V) from rows u (N, D): the depth MLP, then its head."""
@@ -343,7 +352,7 @@ class Prior(nn.Module):
         head."""
         assert w.depth_ff1 is not None and w.depth_ff2 is not None and w.depth_vectors
         ln_w, ln_b, b1, b2 = w.depth_vectors
-        y = F.layer_norm(u, ln_w.shape, ln_w, ln_b, w.eps)
+        y = torch.layer_norm(u, ln_w.shape, ln_w, ln_b, w.eps)
         y = F.gelu(torch.addmm(b1, y, w.depth_ff1), approximate="tanh")
         return torch.addmm(u + b2, y, w.depth_ff2)
 
@@ -359,11 +368,17 @@ class Prior(nn.Module):
         lin = [m for b in blocks for m in (b.qkv, b.out, b.ff1, b.ff2)] + [self.head]
         if cfg.depth:
             lin += [self.depth_ff1, self.depth_ff2]
-        sources = [m.weight for m in lin] + [self.head.bias]
+        sources = [m.weight for m in lin] + [self.head.bias] + [b.qkv.bias for b in blocks]
         # plain tensors even when first called under inference_mode, so that later no_grad
         # calls may use them too
         with torch.inference_mode(False), torch.no_grad():
             t = [m.weight.t().contiguous() for m in lin]
+            # the attention's 1/sqrt(Dh) goes into the query's weights and bias
+            scale = 1.0 / math.sqrt(d // cfg.n_heads)
+            qkv_bias = []
+            for i, b in enumerate(blocks):
+                t[4 * i][:, :d] *= scale
+                qkv_bias.append(torch.cat([b.qkv.bias[:d] * scale, b.qkv.bias[d:]]))
             if cfg.depth:
                 head = self.head.weight.view(k, v, d).transpose(1, 2).contiguous()  # (K, D, V)
                 head_bias = self.head.bias.view(k, 1, v).clone()
@@ -379,9 +394,9 @@ class Prior(nn.Module):
                 sources=sources,
                 blocks=[tuple(t[4 * i : 4 * i + 4]) for i in range(len(blocks))],
                 vectors=[
-                    (b.ln1.weight, b.ln1.bias, b.qkv.bias, b.out.bias)
+                    (b.ln1.weight, b.ln1.bias, qkv_bias[i], b.out.bias)
                     + (b.ln2.weight, b.ln2.bias, b.ff1.bias, b.ff2.bias)
-                    for b in blocks
+                    for i, b in enumerate(blocks)
                 ],
                 eps=eps.pop(),
                 ln_f=(self.ln_f.weight, self.ln_f.bias),
@@ -429,6 +444,13 @@ class Prior(nn.Module):
         sampling a depth prior needs of the step; it skips the other codebooks' heads).
         Eval-mode semantics (no dropout) whatever ``self.training`` says.
         """
+        return self._step(tokens, state, first_only, self._step_weights())
+
+    def _step(
+        self, tokens: Tensor | None, state: PriorState, first_only: bool, w: _StepWeights
+    ) -> tuple[Tensor, PriorState]:
+        """:meth:`step` with the weights given (a sampler fetches them once per sequence:
+        checking that they are current costs as much as a layer's matrix products)."""
         cfg = self.config
         b = state.batch
         d, h = cfg.d_model, cfg.n_heads
@@ -444,27 +466,28 @@ class Prior(nn.Module):
             x = F.embedding(tokens + self.offsets, self.embed.weight).sum(dim=1)  # (B, D)
         slot = state.pos % cfg.window
         bias = (self.ring_warm if state.pos >= cfg.window else self.ring_cold)[slot]  # (H, W)
-        scale = 1.0 / math.sqrt(d // h)
-        w = self._step_weights()
+        bias = bias.unsqueeze(1) if b == 1 else bias.repeat(b, 1).unsqueeze(1)  # (B * H, 1, W)
+        dh, n = d // h, b * h
         eps = w.eps
         for i in range(cfg.n_layers):
-            w_qkv, w_out, w_ff1, w_ff2 = w.blocks[i]
+            w_qkv, w_out, w_ff1, w_ff2 = w.blocks[i]  # the query's columns scaled by 1/sqrt(Dh)
             ln1_w, ln1_b, qkv_b, out_b, ln2_w, ln2_b, ff1_b, ff2_b = w.vectors[i]
-            y = F.layer_norm(x, (d,), ln1_w, ln1_b, eps)
-            qkv = torch.addmm(qkv_b, y, w_qkv).view(b, 3, h, d // h)
+            y = torch.layer_norm(x, (d,), ln1_w, ln1_b, eps)
+            qkv = torch.addmm(qkv_b, y, w_qkv).view(b, 3, h, dh)
             k_i, v_i = state.k[i], state.v[i]  # (B, H, W, Dh) views of the ring
-            k_i[:, :, slot] = qkv[:, 1]
-            v_i[:, :, slot] = qkv[:, 2]
-            # attention of one query over the ring (cheaper than SDPA's general path)
-            q = (qkv[:, 0] * scale).unsqueeze(-1)  # (B, H, Dh, 1)
-            scores = torch.matmul(k_i, q).squeeze(-1) + bias  # (B, H, W)
-            weights = torch.softmax(scores, dim=-1).unsqueeze(-2)  # (B, H, 1, W)
-            att = torch.matmul(weights, v_i)  # (B, H, 1, Dh)
-            x = torch.addmm(x + out_b, att.view(b, d), w_out)
-            y = F.layer_norm(x, (d,), ln2_w, ln2_b, eps)
+            k_i.select(2, slot).copy_(qkv.select(1, 1))
+            v_i.select(2, slot).copy_(qkv.select(1, 2))
+            # attention of one query over the ring, heads as a batch (cheaper than SDPA's
+            # general path)
+            q = qkv.select(1, 0).reshape(n, 1, dh)
+            keys = k_i.view(n, cfg.window, dh).transpose(1, 2)  # (B * H, Dh, W)
+            scores = torch.baddbmm(bias, q, keys)  # (B * H, 1, W)
+            att = torch.bmm(torch.softmax(scores, dim=-1), v_i.view(n, cfg.window, dh))
+            x = torch.addmm(x + out_b, att.view(b, d), w_out)  # att (B * H, 1, Dh)
+            y = torch.layer_norm(x, (d,), ln2_w, ln2_b, eps)
             y = F.gelu(torch.addmm(ff1_b, y, w_ff1), approximate="tanh")
             x = torch.addmm(x + ff2_b, y, w_ff2)
-        x = F.layer_norm(x, (d,), w.ln_f[0], w.ln_f[1], eps)
+        x = torch.layer_norm(x, (d,), w.ln_f[0], w.ln_f[1], eps)
         if cfg.depth:
             # codebook 0's logits; the others depend on the codes drawn before them
             # (depth_logits): here they are those of an empty prefix

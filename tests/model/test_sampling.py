@@ -168,17 +168,19 @@ def test_empirical_frequencies_match_the_filtered_distribution() -> None:
     assert int(freq[2:].sum() * draws.numel()) == 0
 
 
-def test_a_zero_probability_draw_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    # pytorch issues 48841 / 50034: multinomial can return an index of probability 0
-    real = torch.multinomial
+def test_an_exponential_draw_of_zero_never_picks_a_removed_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The draw is argmax(x - log E): E = 0 at a removed code (x = -inf) would give NaN there,
+    # which argmax takes. Here every E is 1 but the removed code 3's, which is 0.
+    def zero_at_3(self: torch.Tensor, **kw: Any) -> torch.Tensor:
+        self.fill_(1.0)
+        self[..., 3] = 0.0
+        return self
 
-    def broken(probs: torch.Tensor, n: int, **kw: Any) -> torch.Tensor:
-        real(probs, n, **kw)  # consume the generator as the real one does
-        return torch.full((probs.shape[0], n), 3, dtype=torch.long)  # code 3 is filtered out
-
-    monkeypatch.setattr(torch, "multinomial", broken)
+    monkeypatch.setattr(torch.Tensor, "exponential_", zero_at_3)
     out = sample_from_logits(_logits().expand(5, 4), SamplingParams(1.0, 0, 0.8))
-    assert out.tolist() == [0] * 5  # fell back to the most likely code
+    assert out.tolist() == [0] * 5  # the most likely code, as E = 1 everywhere else says
 
 
 @pytest.mark.parametrize(
