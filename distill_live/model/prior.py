@@ -221,6 +221,11 @@ class _StepWeights:
     depth_ff1: Tensor | None  # (D, mult * D)
     depth_ff2: Tensor | None  # (mult * D, D)
     depth_vectors: tuple[Tensor, ...] | None  # depth_ln weight, bias, ff1 bias, ff2 bias
+    # per codebook j (views, so that the sampler makes no indexing calls): its depth
+    # embeddings (V, D), its depth position (D,), its head (D, V) and head bias (V,)
+    depth_rows: list[Tensor]
+    depth_pos: list[Tensor]
+    heads: list[tuple[Tensor, Tensor]]
 
 
 class Prior(nn.Module):
@@ -327,24 +332,27 @@ class Prior(nn.Module):
         b, j = drawn.shape
         if j >= self.config.n_codebooks:
             raise ValueError(f"all {self.config.n_codebooks} codes are drawn already")
+        w = self._step_weights()
         u = state.hidden
         for c in range(j):
-            u = self._depth_add(u, drawn[:, c], c)
-        return self._depth_logits(u, j, self._step_weights())
+            u = self._depth_add(u, drawn[:, c], c, w)
+        return self._depth_logits(u, j, w)
 
-    def _depth_add(self, u: Tensor, codes: Tensor, j: int) -> Tensor:
+    @staticmethod
+    def _depth_add(u: Tensor, codes: Tensor, j: int, w: _StepWeights) -> Tensor:
         """u (B, D) plus the depth embeddings of codebook ``j``'s drawn ``codes`` (B,): the
         running sum the depth stage reads, one codebook at a time (as the sampler draws)."""
-        return u + torch.embedding(self.depth_embed.weight, codes + self.offsets[j])
+        return u + torch.embedding(w.depth_rows[j], codes)
 
     def _depth_logits(self, u: Tensor, j: int, w: _StepWeights) -> Tensor:
         """Codebook ``j``'s logits (B, V) from u (B, D): the hidden state plus the drawn
         codes' embeddings (:meth:`_depth_add`)."""
-        return self._depth_head(u + self.depth_pos[j], w, j)
+        return self._depth_head(u + w.depth_pos[j], w, j)
 
     def _depth_head(self, u: Tensor, w: _StepWeights, j: int) -> Tensor:
         """Codebook ``j``'s logits (N, V) from rows u (N, D): the depth MLP, then its head."""
-        return torch.addmm(w.head_bias[j, 0], self._depth_mlp(u, w), w.head[j])
+        head, bias = w.heads[j]
+        return torch.addmm(bias, self._depth_mlp(u, w), head)
 
     def _depth_mlp(self, u: Tensor, w: _StepWeights) -> Tensor:
         """:meth:`_depth`'s residual MLP in the step's layouts: rows u (N, D) (the hidden
@@ -410,6 +418,9 @@ class Prior(nn.Module):
                     if cfg.depth
                     else None
                 ),
+                depth_rows=list(self.depth_embed.weight.split(v)) if cfg.depth else [],
+                depth_pos=list(self.depth_pos.unbind(0)) if cfg.depth else [],
+                heads=[(head[j], head_bias[j, 0]) for j in range(k)] if cfg.depth else [],
             )
         self._weights = w
         return w
@@ -493,7 +504,7 @@ class Prior(nn.Module):
             # (depth_logits): here they are those of an empty prefix
             state.hidden = x
             if first_only:  # (B, 1, V)
-                logits = self._depth_head(x + self.depth_pos[0], w, 0).unsqueeze(1)
+                logits = self._depth_head(x + w.depth_pos[0], w, 0).unsqueeze(1)
             else:
                 u = (x.unsqueeze(1) + self.depth_pos).view(b * cfg.n_codebooks, d)  # (B * K, D)
                 u = self._depth_mlp(u, w).view(b, cfg.n_codebooks, d)

@@ -250,24 +250,27 @@ def sample_code_sequence(
                 logits = logits.clone()
                 logits[:, 0] = logits[:, 0].masked_fill(~pitch_mask, float("-inf"))
             if depth:  # codebook j given the codes 0..j-1 just drawn
-                tokens = torch.empty((b, k), dtype=torch.long)
+                drawn: list[Tensor] = []  # (B,) each
                 u = state.hidden  # (B, D) plus the embeddings of the codes drawn so far
                 assert u is not None
                 for j in range(k):
                     if j == 0:
                         lj = logits[:, 0]
                     else:
-                        u = prior._depth_add(u, tokens[:, j - 1], j - 1)
+                        u = prior._depth_add(u, drawn[-1], j - 1, w)
                         lj = prior._depth_logits(u, j, w)
                     if per_row:
-                        tokens[:, j] = torch.cat(
-                            [
-                                _sample(lj[r : r + 1], temperature, top_k, top_p, g)
-                                for r, g in enumerate(generator)  # type: ignore[arg-type]
-                            ]
+                        drawn.append(
+                            torch.cat(
+                                [
+                                    _sample(lj[r : r + 1], temperature, top_k, top_p, g)
+                                    for r, g in enumerate(generator)  # type: ignore[arg-type]
+                                ]
+                            )
                         )
                     else:
-                        tokens[:, j] = _sample(lj, temperature, top_k, top_p, generator)  # type: ignore[arg-type]
+                        drawn.append(_sample(lj, temperature, top_k, top_p, generator))  # type: ignore[arg-type]
+                tokens = torch.stack(drawn, 1)  # (B, K)
             elif per_row:
                 tokens = torch.cat(
                     [
