@@ -126,12 +126,16 @@ class PriorState:
         overwrite (a step writes one slot per layer), not the whole cache. Marks taken at
         successive points undo a run of steps when restored newest first."""
         w = int(self.k.shape[3])
-        slots = torch.arange(self.pos, self.pos + min(steps, w)) % w  # (N,)
+        n, first = min(steps, w), self.pos % w
         with torch.inference_mode():
-            k, v = self.k.index_select(3, slots), self.v.index_select(3, slots)
+            if first + n <= w:  # one run of slots (a one-step mark always): two slices
+                k = self.k[:, :, :, first : first + n].clone()
+                v = self.v[:, :, :, first : first + n].clone()
+            else:
+                slots = torch.arange(self.pos, self.pos + n) % w  # (N,)
+                k, v = self.k.index_select(3, slots), self.v.index_select(3, slots)
         return PriorMark(
             pos=self.pos,
-            slots=slots,
             k=k,
             v=v,
             last_tokens=None if self.last_tokens is None else self.last_tokens.clone(),
@@ -141,14 +145,16 @@ class PriorState:
     def restore(self, mark: PriorMark) -> None:
         """Undo the steps since ``mark`` (in place). Every mark taken after it must have been
         restored first, newest first; the mark stays valid for another restore."""
-        if self.pos - mark.pos > int(mark.slots.shape[0]) and mark.slots.shape[0] < self.k.shape[3]:
+        w, n = int(self.k.shape[3]), int(mark.k.shape[3])
+        if self.pos - mark.pos > n and n < w:
             raise ValueError(
-                f"the mark at position {mark.pos} covers {mark.slots.shape[0]} steps, the state "
+                f"the mark at position {mark.pos} covers {n} steps, the state "
                 f"is {self.pos - mark.pos} past it: restore the later marks first"
             )
+        slots = torch.arange(mark.pos, mark.pos + n) % w  # (N,)
         with torch.inference_mode():  # the cache is made in inference mode
-            self.k.index_copy_(3, mark.slots, mark.k)
-            self.v.index_copy_(3, mark.slots, mark.v)
+            self.k.index_copy_(3, slots, mark.k)
+            self.v.index_copy_(3, slots, mark.v)
         self.pos = mark.pos
         self.last_tokens = None if mark.last_tokens is None else mark.last_tokens.clone()
         self.hidden = None if mark.hidden is None else mark.hidden.clone()
@@ -157,10 +163,10 @@ class PriorState:
 @dataclass(frozen=True)
 class PriorMark:
     """A point in a :class:`PriorState`'s stream (:meth:`PriorState.mark`): the ring slots
-    (L, B, H, N, Dh) that the next N steps overwrite, and the scalar state."""
+    (L, B, H, N, Dh) that the next N steps overwrite (from slot ``pos % W`` on), and the
+    scalar state."""
 
     pos: int
-    slots: Tensor
     k: Tensor
     v: Tensor
     last_tokens: Tensor | None
