@@ -191,7 +191,8 @@ def _sample(
     The draw is the exponential race (the Gumbel-max trick): the code with the largest
     ``x - log(E)``, E ~ Exp(1) one per code, is distributed as ``softmax(x)``. One pass
     with no normalisation, a removed code (-inf) can never win, and it costs a third of
-    ``torch.multinomial`` on one row of 256 codes."""
+    ``torch.multinomial`` on one row of 256 codes, which draws one sample the same way (the
+    argmax of p / E over the same exponential draws): a seed gives the same codes."""
     if temperature < GREEDY_TEMPERATURE or top_k == 1 or top_p == 0.0:
         return logits.argmax(dim=-1)  # the only code any of these filters keeps
     x = _filter(logits, temperature, top_k, top_p).float()

@@ -322,3 +322,14 @@ def test_one_generator_per_row_gives_independent_streams(prior: Prior) -> None:
         assert torch.equal(both[row : row + 1], alone)
     with pytest.raises(ValueError, match="generators for a batch of 2"):
         sample_code_sequence(prior, prior.initial_state(2), 3, generator=gens[:1])
+
+
+def test_draws_are_torch_multinomials_for_the_same_seed() -> None:
+    # Sessions recorded before the exponential race replaced torch.multinomial name seeds
+    # that must give the same codes: for one sample, multinomial takes the argmax of p / E
+    # over the same exponential draws.
+    logits = torch.randn(64, 256, generator=torch.Generator().manual_seed(7)) * 3
+    ours = sample_from_logits(logits, SamplingParams(1.0, 0, 1.0), torch.Generator().manual_seed(1))
+    g = torch.Generator().manual_seed(1)
+    theirs = torch.cat([torch.multinomial(torch.softmax(r, -1), 1, generator=g) for r in logits])
+    assert ours.tolist() == theirs.view(-1).tolist()
