@@ -29,6 +29,7 @@ __all__ = [
     "CHECKPOINT_FORMAT",
     "CHECKPOINT_VERSION",
     "CODING_SETTINGS",
+    "DECODING_SETTINGS",
     "TrainingRun",
     "new_progress",
     "save_checkpoint",
@@ -43,6 +44,9 @@ CHECKPOINT_VERSION = 1
 #: codec settings that change how audio becomes codes but no weight: ``--restart-prior`` may
 #: change them, and the new prior learns the codes they give
 CODING_SETTINGS = ("pitch_gate_db",)
+#: codec settings that only change how codes are decoded outside training (no weight, no
+#: code): any resume may change them
+DECODING_SETTINGS = ("residual_dither",)
 
 STAGES = ("codec", "refine", "prior")
 
@@ -143,8 +147,8 @@ def restart_prior(ck: dict[str, Any], path: Path, prior_cfg: PriorConfig) -> Non
 def resume(run: TrainingRun, path: Path, *, restart: bool, k_prior: int) -> None:
     """Load the checkpoint at ``path`` into ``run`` (``restart``: train the prior afresh).
 
-    The codec's settings must be the checkpoint's, but with ``restart`` those of
-    :data:`CODING_SETTINGS` may change; the prior's may change as long as its training has
+    The codec's settings must be the checkpoint's, but those of :data:`DECODING_SETTINGS`
+    may change, and with ``restart`` those of :data:`CODING_SETTINGS`; the prior's may change as long as its training has
     not started (or with ``restart``). A codec already cut to the prior's ``k_prior``
     codebooks is cut in ``run`` too before its weights load.
     """
@@ -157,7 +161,9 @@ def resume(run: TrainingRun, path: Path, *, restart: bool, k_prior: int) -> None
     was = CodecConfig.from_dict(ck["codec_config"]).to_dict()
     now = run.codec_config.to_dict()
     changed = sorted(k for k in now if was[k] != now[k])
-    refused = [k for k in changed if not (restart and k in CODING_SETTINGS)]
+    refused = [
+        k for k in changed if k not in DECODING_SETTINGS and not (restart and k in CODING_SETTINGS)
+    ]
     if refused:
         diff = ", ".join(f"{k} {was[k]!r} there, {now[k]!r} here" for k in refused)
         hint = "" if restart else f" (--restart-prior may change {', '.join(CODING_SETTINGS)})"

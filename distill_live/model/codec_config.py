@@ -74,6 +74,14 @@ class CodecConfig:
     # pitched; -50 cut decays it still hears (docs/experiments.md, "A level gate on the
     # pitch codes")
     pitch_gate_db: float | None = None
+    # the pitched decoder's residual phase ("direct") plus this times a uniform phase in
+    # (-pi, pi), fixed per STFT frame and bin, when decoding (eval mode; training never sees
+    # it), less where a bin's magnitude rises (an onset keeps its phase): without it the
+    # residual of a steady sound repeats every sub-frame and buzzes at the sub-frame rate
+    # (93.75 Hz at hop 1024, istft_sub 2), which a pitch tracker calls pitched. 0 = off (the
+    # default: at 0.5 the default model's copies lose the buzz but score worse by the
+    # Fréchet MFCC figure; docs/experiments.md, "The residual's buzz")
+    residual_dither: float = 0.0
 
     @classmethod
     def pitched(cls) -> CodecConfig:
@@ -163,6 +171,10 @@ class CodecConfig:
         gate = self.pitch_gate_db
         if gate is not None and not -120.0 <= gate <= 0.0:
             raise ValueError(f"pitch_gate_db must be None (no gate) or in -120..0, got {gate!r}")
+        if not 0.0 <= self.residual_dither <= 1.0:
+            raise ValueError(
+                f"residual_dither must be in 0..1 (times pi radians), got {self.residual_dither!r}"
+            )
         if self.pitch and (self.n_codebooks < 2 or self.harmonics < 1):
             raise ValueError(
                 "a pitched codec needs n_codebooks >= 2 (pitch + residual) and harmonics >= 1, "

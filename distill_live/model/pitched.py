@@ -96,7 +96,9 @@ class DecoderState:
     pending: (B, hop) harmonic audio of the last frame, not yet emitted (the overlap-add
     is a frame behind). tail: (B, n_fft - hop_s) overlap-add sums not yet complete.
     res_phase: (B, bins) float64, the residual's last STFT frame's phase per bin (where the
-    running phase goes on from; zeros and unused with ``phase="direct"``).
+    running phase goes on from); with ``phase="direct"`` its log-magnitude per bin when the
+    phase is dithered (``residual_dither``; where the next frame's rise is measured from),
+    else zeros and unused.
     frames: code frames decoded so far (also which rows of the noise table come next).
     """
 
@@ -145,6 +147,9 @@ NOISE_BANDS = 16
 #: rows of the running phase's noise table (STFT frames; about 11 s at hop 512 before it
 #: repeats, far below any comb a listener or a 2048-point STFT resolves)
 NOISE_ROWS = 1024
+#: a bin whose log-magnitude rises by this much from one STFT frame to the next keeps its
+#: direct phase undithered (an onset); smaller rises are dithered in proportion
+ONSET_NATS = 1.0
 _NOISE_SEED = 0x5EED  # the table is made from this seed, the same on every machine
 
 
@@ -209,7 +214,9 @@ class StreamingDecoder(nn.Module):
             "band_mat", _band_matrix(self.n_bins, c.sample_rate, NOISE_BANDS), persistent=False
         )
         g = torch.Generator().manual_seed(_NOISE_SEED)
-        noise = torch.rand(NOISE_ROWS if self.running else 1, self.n_bins, generator=g)
+        self.dither = float(c.residual_dither) if not self.running else 0.0
+        rows = NOISE_ROWS if self.running or self.dither else 1
+        noise = torch.rand(rows, self.n_bins, generator=g)
         noise = (noise * 2 - 1) * math.pi
         self.register_buffer("noise", noise, persistent=False)
         self.in_kernel = c.dec_in_kernel
@@ -253,24 +260,24 @@ class StreamingDecoder(nn.Module):
             torch.zeros(batch, self.n_bins, dtype=torch.float64, device=device),
         )
 
-    def _phases(self, out: Tensor, gates: Tensor, state: DecoderState) -> tuple[Tensor, Tensor]:
+    def _phases(
+        self, out: Tensor, gates: Tensor, state: DecoderState, log_mag: Tensor
+    ) -> tuple[Tensor, Tensor]:
         """The residual's phases for J new STFT frames → (B, J, bins) and the last one's
         (B, bins) float64 for the state.
 
         out: (B, J, bins) the head's phase outputs. gates: (B, J, NOISE_BANDS) the noise
-        gates' logits (empty for ``phase="direct"``, where ``out`` is the phase itself).
+        gates' logits (empty for ``phase="direct"``, where ``out`` is the phase itself, plus,
+        in eval mode, ``residual_dither`` times the noise table's row for frame j).
         Running phase: frame j's phase is frame j-1's plus the bin centre's advance, the
         deviation ``out`` and π times the gate times the noise table's row for frame j
         (rows counted from the stream's start, so a stream in chunks equals the whole).
         """
         if not self.running:
+            if self.dither and not self.training:
+                return self._dithered(out, state, log_mag)
             return out, state.res_phase
-        j = out.shape[1]
-        first = state.frames * self.c.istft_sub % NOISE_ROWS
-        if first + j <= NOISE_ROWS:  # a stream's call: a view
-            noise = self.noise[first : first + j]
-        else:
-            noise = self.noise[torch.arange(first, first + j, device=out.device) % NOISE_ROWS]
+        noise = self._noise_rows(state, out.shape[1])
         gate = torch.matmul(torch.sigmoid(gates), self.band_mat)  # (B, J, bins)
         step = torch.addcmul(out + self.advance, gate, noise)  # (B, J, bins)
         # summed in float64 (the same float32 steps whatever the chunks, so chunks and the
@@ -278,6 +285,26 @@ class StreamingDecoder(nn.Module):
         run = torch.cumsum(step, dim=1, dtype=torch.float64).add_(state.res_phase.unsqueeze(1))
         run = torch.remainder(run, 2 * math.pi)
         return run.to(out.dtype), run[:, -1].detach()
+
+    def _dithered(self, out: Tensor, state: DecoderState, log_mag: Tensor) -> tuple[Tensor, Tensor]:
+        """The direct phase plus ``residual_dither`` times the noise table's rows, less in the
+        bins whose magnitude rises from the frame before (an onset keeps its phase, so a hit
+        is not smeared over the window): none from a rise of :data:`ONSET_NATS` on. The
+        state carries the last frame's log-magnitudes (B, bins) float64 in ``res_phase``."""
+        lm = torch.clamp(log_mag, max=12.0)  # (B, J, bins) as rendered
+        prev = torch.cat([state.res_phase.to(lm.dtype).unsqueeze(1), lm[:, :-1]], dim=1)
+        keep = torch.clamp((lm - prev) / ONSET_NATS, 0.0, 1.0)  # 1: a full onset
+        amount = (1.0 - keep) * self.dither
+        noise = self._noise_rows(state, out.shape[1])
+        return torch.addcmul(out, amount, noise), lm[:, -1].detach().double()
+
+    def _noise_rows(self, state: DecoderState, j: int) -> Tensor:
+        """The noise table's rows (J, bins) for the next J STFT frames: rows counted from the
+        stream's start, so a stream decoded in calls equals the whole."""
+        first = state.frames * self.c.istft_sub % NOISE_ROWS
+        if first + j <= NOISE_ROWS:  # a stream's call: a view
+            return self.noise[first : first + j]
+        return self.noise[torch.arange(first, first + j, device=self.noise.device) % NOISE_ROWS]
 
     @staticmethod
     def _features(emb: Tensor) -> Tensor:
@@ -383,7 +410,13 @@ class StreamingDecoder(nn.Module):
         end = n_harm + self.n_res
         mag = e[:, n_harm:end].view(b * n, sub, 2, self.n_bins)[:, :, 0]  # (B * n, sub, bins)
         out = z[:, n_harm:end].view(b * n, sub, 2, self.n_bins)[:, :, 1].reshape(b, j, -1)
-        phase, res_phase = self._phases(out, z[:, end:].reshape(b, j, self.n_gates), state)
+        # the log-magnitudes only for the dither (a copy, like out's)
+        log_mag = (
+            z[:, n_harm:end].view(b * n, sub, 2, self.n_bins)[:, :, 0].reshape(b, j, -1)
+            if self.dither
+            else out
+        )
+        phase, res_phase = self._phases(out, z[:, end:].reshape(b, j, self.n_gates), state, log_mag)
         # torch.polar costs 30-75 us on these (B * n, sub, bins), depending on the phases'
         # range; cos and sin cost 8-16 us together
         phase = phase.view(b * n, sub, -1)
@@ -482,7 +515,7 @@ class StreamingDecoder(nn.Module):
         b, j = zr.shape[0], n * c.istft_sub
         y = zr[..., : self.n_res].reshape(b, j, 2, self.n_bins)  # (B, J, 2, bins)
         phase, res_phase = self._phases(
-            y[:, :, 1], zr[..., self.n_res :].reshape(b, j, self.n_gates), state
+            y[:, :, 1], zr[..., self.n_res :].reshape(b, j, self.n_gates), state, y[:, :, 0]
         )
         spec = torch.polar(torch.exp(torch.clamp(y[:, :, 0], max=12.0)), phase)
         seg = torch.fft.irfft(spec, n=self.n_fft) * self.window  # (B, J, n_fft)

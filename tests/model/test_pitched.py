@@ -17,11 +17,20 @@ GRID = PitchGrid(low_note=45, step_cents=100, n_pitches=31)  # A2..E5 in semiton
 
 
 PHASES = ["direct", "running"]  # the residual's two phase layouts
+# and the direct phase dithered (CodecConfig.residual_dither), for the streaming tests
+DECODERS = [*PHASES, "dithered"]
 
 
-def tiny(phase: str = "running") -> PitchedCodec:
+def tiny(phase: str = "running", dither: float = 0.0) -> PitchedCodec:
+    if phase == "dithered":
+        phase, dither = "direct", 0.5
     cfg = dataclasses.replace(
-        CodecConfig.tiny(), codebook_size=GRID.size, n_codebooks=3, pitch=True, phase=phase
+        CodecConfig.tiny(),
+        codebook_size=GRID.size,
+        n_codebooks=3,
+        pitch=True,
+        phase=phase,
+        residual_dither=dither,
     )
     torch.manual_seed(0)
     return PitchedCodec(cfg, GRID, n_harmonics=8).eval()
@@ -43,7 +52,7 @@ def test_codes_carry_the_pitch_of_a_tone() -> None:
     assert torch.allclose(emb[0, -1, 3:-3], torch.tensor(220.0), rtol=0.03)
 
 
-@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("phase", DECODERS)
 @pytest.mark.parametrize("chunks", [[1] * 24, [2] * 12, [5, 1, 7, 11], [24]])
 @torch.inference_mode()
 def test_streamed_decode_equals_whole(chunks: list[int], phase: str) -> None:
@@ -66,7 +75,7 @@ def test_streamed_decode_equals_whole(chunks: list[int], phase: str) -> None:
     assert state.frames == f
 
 
-@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("phase", DECODERS)
 @pytest.mark.parametrize("chunks", [[1] * 12, [2] * 6, [9, 3]])
 def test_fast_step_equals_the_graph_step(chunks: list[int], phase: str) -> None:
     """Without autograd the decoder runs its own few-call step (9 frames: more than the
@@ -103,9 +112,10 @@ def test_fast_step_equals_the_graph_step(chunks: list[int], phase: str) -> None:
         assert torch.max(torch.abs(wrapped - torch.pi)) < 1e-5  # the same angle
 
 
-def _residual_only(codec: PitchedCodec, bin_: int, gate: float) -> np.ndarray:
+def _residual_only(codec: PitchedCodec, bin_: int | None, gate: float) -> np.ndarray:
     """The decoder's output for 40 frames of one code, its heads set so that the residual
-    is one bin (deviation 0) and the noise gates are at ``gate`` (a logit), without the
+    is one bin (deviation 0; for None every bin, a click mid-frame) and the noise gates are at
+    ``gate`` (a logit), without the
     first 10 frames and the last 2 (the start and the flush's fade): (28 * hop,)."""
     dec = codec.decoder
     with torch.no_grad():
@@ -115,8 +125,11 @@ def _residual_only(codec: PitchedCodec, bin_: int, gate: float) -> np.ndarray:
         bias = dec.res_head.bias
         bias.zero_()
         res = bias[: dec.n_res].view(codec.config.istft_sub, 2, dec.n_bins)
-        res[:, 0] = -30.0
-        res[:, 0, bin_] = 3.0
+        res[:, 0] = -30.0 if bin_ is not None else 0.0
+        if bin_ is not None:
+            res[:, 0, bin_] = 3.0
+        else:  # a click at each STFT frame's centre (a linear phase)
+            res[:, 1] = -torch.pi * torch.arange(dec.n_bins)
         bias[dec.n_res :] = gate
     codes = torch.zeros(1, 3, 40, dtype=torch.long)  # unpitched: the residual alone
     with torch.inference_mode():
@@ -152,6 +165,33 @@ def test_open_noise_gates_make_the_residual_aperiodic() -> None:
     assert abs(corr) < 0.5
     again = _residual_only(tiny("running"), 20, gate=30.0)
     np.testing.assert_array_equal(y, again)
+
+
+def _lag_correlation(y: np.ndarray, lag: int) -> float:
+    a, b = y[lag:], y[:-lag]
+    return float(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))
+
+
+@pytest.mark.parametrize("dither", [0.5, 1.0])
+def test_dither_stops_the_direct_residual_repeating_every_sub_frame(dither: float) -> None:
+    """A steady latent through the direct phase gives the same STFT frame again and again:
+    the residual repeats every sub-frame (a buzz at the sub-frame rate, which pitch trackers
+    call pitched). A dither of a times U(-pi, pi) per frame and bin keeps sin(pi a) / (pi a)
+    of it coherent from one frame to the next (0.64 at 0.5, none at 1), when decoding;
+    training never sees it."""
+    hop_s = CodecConfig.tiny().hop // CodecConfig.tiny().istft_sub
+    plain = _residual_only(tiny("direct"), None, gate=0.0)
+    assert _lag_correlation(plain, hop_s) > 0.99
+    dithered = _residual_only(tiny("direct", dither=dither), None, gate=0.0)
+    coherent = np.sin(np.pi * dither) / (np.pi * dither)
+    assert abs(_lag_correlation(dithered, hop_s) - coherent) < 0.15
+    # in training mode the dithered codec decodes as the plain one
+    codes = torch.randint(0, GRID.size, (1, 3, 12), generator=torch.Generator().manual_seed(3))
+    a, b = tiny("direct").train(), tiny("direct", dither=0.5).train()
+    with torch.no_grad():
+        ya = a.decode(a.codes_to_embeddings(codes))
+        yb = b.decode(b.codes_to_embeddings(codes))
+    assert torch.equal(ya, yb)
 
 
 @pytest.mark.parametrize("phase", PHASES)

@@ -545,7 +545,8 @@ def test_restart_prior_keeps_the_codec_and_trains_a_new_prior(
 def test_restart_prior_may_change_the_level_gate_only(data_dir: Path, tmp_path: Path) -> None:
     """A pitched codec's level gate changes its codes, not its weights: --restart-prior takes
     a new one (same codec weights, the new gate in the file); a plain --resume refuses it,
-    and --restart-prior refuses a setting that changes the networks, naming it."""
+    and --restart-prior refuses a setting that changes the networks, naming it. The
+    residual's dither changes neither: a plain --resume takes it."""
     common: dict[str, Any] = dict(
         tiny=True, progress=False, threads=1, batch_size=4, crop_frames=16, prior_frames=32
     )
@@ -576,3 +577,12 @@ def test_restart_prior_may_change_the_level_gate_only(data_dir: Path, tmp_path: 
     assert second.codec.config.pitch_gate_db == -40.0
     for name, tensor in first.codec.state_dict().items():
         torch.testing.assert_close(second.codec.state_dict()[name], tensor)
+    # the residual's dither only changes decoding: any resume takes it, the prior stays
+    train(
+        data_dir, tmp_path / "e.distill", codec_overrides={**gated, "residual_dither": 0.5},
+        **again, **common,
+    )  # fmt: skip
+    third = load_model(tmp_path / "e.distill")
+    assert third.codec.config.residual_dither == 0.5
+    for name, tensor in second.state_dict().items():
+        torch.testing.assert_close(third.state_dict()[name], tensor)
