@@ -96,9 +96,7 @@ class DecoderState:
     pending: (B, hop) harmonic audio of the last frame, not yet emitted (the overlap-add
     is a frame behind). tail: (B, n_fft - hop_s) overlap-add sums not yet complete.
     res_phase: (B, bins) float64, the residual's last STFT frame's phase per bin (where the
-    running phase goes on from); with ``phase="direct"`` its log-magnitude per bin when the
-    phase is dithered (``residual_dither``; where the next frame's rise is measured from),
-    else zeros and unused.
+    running phase goes on from); dithered direct phase: its log-magnitudes; else zeros.
     frames: code frames decoded so far (also which rows of the noise table come next).
     """
 
@@ -147,9 +145,7 @@ NOISE_BANDS = 16
 #: rows of the running phase's noise table (STFT frames; about 11 s at hop 512 before it
 #: repeats, far below any comb a listener or a 2048-point STFT resolves)
 NOISE_ROWS = 1024
-#: a bin whose log-magnitude rises by this much from one STFT frame to the next keeps its
-#: direct phase undithered (an onset); smaller rises are dithered in proportion
-ONSET_NATS = 1.0
+ONSET_NATS = 1.0  #: a bin's log-magnitude rise (an onset) that the dither leaves alone
 _NOISE_SEED = 0x5EED  # the table is made from this seed, the same on every machine
 
 
@@ -287,10 +283,9 @@ class StreamingDecoder(nn.Module):
         return run.to(out.dtype), run[:, -1].detach()
 
     def _dithered(self, out: Tensor, state: DecoderState, log_mag: Tensor) -> tuple[Tensor, Tensor]:
-        """The direct phase plus ``residual_dither`` times the noise table's rows, less in the
-        bins whose magnitude rises from the frame before (an onset keeps its phase, so a hit
-        is not smeared over the window): none from a rise of :data:`ONSET_NATS` on. The
-        state carries the last frame's log-magnitudes (B, bins) float64 in ``res_phase``."""
+        """The direct phase plus ``residual_dither`` times the noise table's rows, less where
+        a bin's magnitude rises from the frame before (none from :data:`ONSET_NATS` on: an
+        onset keeps its phase); ``res_phase`` carries the last frame's log-magnitudes."""
         lm = torch.clamp(log_mag, max=12.0)  # (B, J, bins) as rendered
         prev = torch.cat([state.res_phase.to(lm.dtype).unsqueeze(1), lm[:, :-1]], dim=1)
         keep = torch.clamp((lm - prev) / ONSET_NATS, 0.0, 1.0)  # 1: a full onset
@@ -408,14 +403,10 @@ class StreamingDecoder(nn.Module):
         sub, hop_s, r = c.istft_sub, self.hop_s, self.n_fft // self.hop_s
         j = n * sub
         end = n_harm + self.n_res
+        res = z[:, n_harm:end].view(b * n, sub, 2, self.n_bins)  # log-magnitudes, phases
         mag = e[:, n_harm:end].view(b * n, sub, 2, self.n_bins)[:, :, 0]  # (B * n, sub, bins)
-        out = z[:, n_harm:end].view(b * n, sub, 2, self.n_bins)[:, :, 1].reshape(b, j, -1)
-        # the log-magnitudes only for the dither (a copy, like out's)
-        log_mag = (
-            z[:, n_harm:end].view(b * n, sub, 2, self.n_bins)[:, :, 0].reshape(b, j, -1)
-            if self.dither
-            else out
-        )
+        out = res[:, :, 1].reshape(b, j, -1)
+        log_mag = res[:, :, 0].reshape(b, j, -1) if self.dither else out  # the dither's only
         phase, res_phase = self._phases(out, z[:, end:].reshape(b, j, self.n_gates), state, log_mag)
         # torch.polar costs 30-75 us on these (B * n, sub, bins), depending on the phases'
         # range; cos and sin cost 8-16 us together
