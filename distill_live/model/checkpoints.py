@@ -148,9 +148,9 @@ def resume(run: TrainingRun, path: Path, *, restart: bool, k_prior: int) -> None
     """Load the checkpoint at ``path`` into ``run`` (``restart``: train the prior afresh).
 
     The codec's settings must be the checkpoint's, but those of :data:`DECODING_SETTINGS`
-    may change, and with ``restart`` those of :data:`CODING_SETTINGS`; the prior's may change as long as its training has
-    not started (or with ``restart``). A codec already cut to the prior's ``k_prior``
-    codebooks is cut in ``run`` too before its weights load.
+    may change, and with ``restart`` those of :data:`CODING_SETTINGS`; the prior's may
+    change as long as its training has not started (or with ``restart``). A codec already
+    cut to the prior's ``k_prior`` codebooks is cut in ``run`` too before its weights load.
     """
     ck = load_checkpoint(path)
     if restart:

@@ -78,9 +78,8 @@ class CodecConfig:
     # (-pi, pi), fixed per STFT frame and bin, when decoding (eval mode; training never sees
     # it), less where a bin's magnitude rises (an onset keeps its phase): without it the
     # residual of a steady sound repeats every sub-frame and buzzes at the sub-frame rate
-    # (93.75 Hz at hop 1024, istft_sub 2), which a pitch tracker calls pitched. 0 = off (the
-    # default: at 0.5 the default model's copies lose the buzz but score worse by the
-    # Fréchet MFCC figure; docs/experiments.md, "The residual's buzz")
+    # (93.75 Hz at hop 1024, istft_sub 2), which a pitch tracker calls pitched. 0 = off, the
+    # default (why: docs/experiments.md, "The residual's buzz")
     residual_dither: float = 0.0
 
     @classmethod

@@ -146,6 +146,7 @@ NOISE_BANDS = 16
 #: repeats, far below any comb a listener or a 2048-point STFT resolves)
 NOISE_ROWS = 1024
 ONSET_NATS = 1.0  #: a bin's log-magnitude rise (an onset) that the dither leaves alone
+RES_LOG_MAG_MAX = 12.0  #: the residual's log-magnitudes are clamped to this before exp
 _NOISE_SEED = 0x5EED  # the table is made from this seed, the same on every machine
 
 
@@ -263,8 +264,8 @@ class StreamingDecoder(nn.Module):
         (B, bins) float64 for the state.
 
         out: (B, J, bins) the head's phase outputs. gates: (B, J, NOISE_BANDS) the noise
-        gates' logits (empty for ``phase="direct"``, where ``out`` is the phase itself, plus,
-        in eval mode, ``residual_dither`` times the noise table's row for frame j).
+        gates' logits (empty for ``phase="direct"``, where ``out`` is the phase itself,
+        dithered in eval mode by :meth:`_dithered`; ``log_mag`` (B, J, bins) is its input).
         Running phase: frame j's phase is frame j-1's plus the bin centre's advance, the
         deviation ``out`` and π times the gate times the noise table's row for frame j
         (rows counted from the stream's start, so a stream in chunks equals the whole).
@@ -286,7 +287,7 @@ class StreamingDecoder(nn.Module):
         """The direct phase plus ``residual_dither`` times the noise table's rows, less where
         a bin's magnitude rises from the frame before (none from :data:`ONSET_NATS` on: an
         onset keeps its phase); ``res_phase`` carries the last frame's log-magnitudes."""
-        lm = torch.clamp(log_mag, max=12.0)  # (B, J, bins) as rendered
+        lm = torch.clamp(log_mag, max=RES_LOG_MAG_MAX)  # (B, J, bins) as rendered
         prev = torch.cat([state.res_phase.to(lm.dtype).unsqueeze(1), lm[:, :-1]], dim=1)
         keep = torch.clamp((lm - prev) / ONSET_NATS, 0.0, 1.0)  # 1: a full onset
         amount = (1.0 - keep) * self.dither
@@ -346,7 +347,7 @@ class StreamingDecoder(nn.Module):
             head_max = self.harm_head.bias.new_zeros(n_harm + self.res_head.out_features)
             head_max[:n_harm] = 2.0  # amplitudes: exp of at most 2
             log_mag = head_max[n_harm : n_harm + self.n_res].view(-1, 2, self.n_bins)
-            log_mag[:, 0] = 12.0  # magnitudes: exp of at most 12 (the phases' exp is unused)
+            log_mag[:, 0] = RES_LOG_MAG_MAX  # magnitudes (the phases' exp is unused)
             cw = self.conv_in.weight  # (C, D + 1, k_in)
             assert self.conv_in.bias is not None
             w = _StepWeights(
@@ -508,7 +509,7 @@ class StreamingDecoder(nn.Module):
         phase, res_phase = self._phases(
             y[:, :, 1], zr[..., self.n_res :].reshape(b, j, self.n_gates), state, y[:, :, 0]
         )
-        spec = torch.polar(torch.exp(torch.clamp(y[:, :, 0], max=12.0)), phase)
+        spec = torch.polar(torch.exp(torch.clamp(y[:, :, 0], max=RES_LOG_MAG_MAX)), phase)
         seg = torch.fft.irfft(spec, n=self.n_fft) * self.window  # (B, J, n_fft)
         length = (j - 1) * self.hop_s + self.n_fft
         canvas = F.fold(

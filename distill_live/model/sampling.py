@@ -13,8 +13,7 @@ Order (applied independently to each codebook's distribution over its V codes):
 
 At least one code always survives, and a removed code can never be drawn: the draw is the
 exponential race (Gumbel-max) on the filtered logits, not ``torch.multinomial`` (which can
-return a zero-probability index on the CPU, pytorch issues 48841 and 50034, and costs three
-times as much on one row).
+return a zero-probability index on the CPU, pytorch issues 48841 and 50034).
 
 Users arrive with two conventions. Hugging Face ``transformers`` composes the filters exactly
 as here (temperature → top-k → top-p; ``top_k=0`` and ``top_p=1.0`` disable; ``top_p=0``
@@ -70,6 +69,9 @@ TOP_P_TOLERANCE = 1e-6
 MAX_TEMPERATURE = 2.0
 #: The largest top-k accepted (``top_k`` at or above the codebook size keeps every code).
 MAX_TOP_K = 512
+# the smallest exponential draw used: E = 0 (log -inf) would make a removed code's -inf NaN,
+# which argmax takes
+_TINY = float(torch.finfo(torch.float32).tiny)
 
 
 def _checked(name: str, value: object, hi: float, whole: bool = False, note: str = "") -> float:
@@ -190,18 +192,15 @@ def _sample(
 
     The draw is the exponential race (the Gumbel-max trick): the code with the largest
     ``x - log(E)``, E ~ Exp(1) one per code, is distributed as ``softmax(x)``. One pass
-    with no normalisation, a removed code (-inf) can never win, and it costs a third of
-    ``torch.multinomial`` on one row of 256 codes, which draws one sample the same way (the
-    argmax of p / E over the same exponential draws): a seed gives the same codes."""
+    with no normalisation or checks, and a removed code (-inf) can never win.
+    ``torch.multinomial`` draws one sample the same way (the argmax of p / E over the same
+    exponential draws), so a seed gives the codes it gave (docs/experiments.md, "The
+    sampler's own costs")."""
     if temperature < GREEDY_TEMPERATURE or top_k == 1 or top_p == 0.0:
         return logits.argmax(dim=-1)  # the only code any of these filters keeps
     x = _filter(logits, temperature, top_k, top_p).float()
-    # E = 0 (log -inf) would make a removed code's -inf + inf NaN, and argmax take it
     e = torch.empty_like(x).exponential_(generator=generator).clamp_min_(_TINY)
     return (x - e.log_()).argmax(dim=-1)
-
-
-_TINY = float(torch.finfo(torch.float32).tiny)
 
 
 def sample_code_sequence(
