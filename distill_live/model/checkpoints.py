@@ -44,8 +44,8 @@ CHECKPOINT_VERSION = 1
 #: codec settings that change how audio becomes codes but no weight: ``--restart-prior`` may
 #: change them, and the new prior learns the codes they give
 CODING_SETTINGS = ("pitch_gate_db",)
-#: codec settings that only change how codes are decoded outside training (no weight, no
-#: code): any resume may change them
+#: codec settings that change no weight and no code (the residual's dither: a resumed
+#: codec stage trains with the new amount): any resume may change them
 DECODING_SETTINGS = ("residual_dither",)
 
 STAGES = ("codec", "refine", "prior")

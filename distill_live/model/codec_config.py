@@ -75,11 +75,11 @@ class CodecConfig:
     # pitch codes")
     pitch_gate_db: float | None = None
     # the pitched decoder's residual phase ("direct") plus this times a uniform phase in
-    # (-pi, pi), fixed per STFT frame and bin, when decoding (eval mode; training never sees
-    # it), less where a bin's magnitude rises (an onset keeps its phase): without it the
-    # residual of a steady sound repeats every sub-frame and buzzes at the sub-frame rate
-    # (93.75 Hz at hop 1024, istft_sub 2), which a pitch tracker calls pitched. 0 = off, the
-    # default (why: docs/experiments.md, "The residual's buzz")
+    # (-pi, pi), fixed per STFT frame and bin, in training and decoding, less where a bin's
+    # magnitude rises (an onset keeps its phase): without it the residual of a steady sound
+    # repeats every sub-frame and buzzes at the sub-frame rate (93.75 Hz at hop 1024,
+    # istft_sub 2), which a pitch tracker calls pitched. 0 = off, as in older models;
+    # pitched() sets 0.5 (docs/experiments.md, "The residual's buzz")
     residual_dither: float = 0.0
 
     @classmethod
@@ -95,6 +95,7 @@ class CodecConfig:
             istft_sub=2,
             pitch_tracker="pyin",
             pitch_gate_db=-60.0,
+            residual_dither=0.5,
         )
 
     @classmethod

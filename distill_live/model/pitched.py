@@ -108,14 +108,11 @@ class DecoderState:
     frames: int = 0
 
     def clone(self) -> DecoderState:
+        caches = [c.clone() for c in self.caches]
         return DecoderState(
-            [c.clone() for c in self.caches],
-            self.osc.clone(),
-            self.pending.clone(),
-            self.tail.clone(),
-            self.res_phase.clone(),
-            self.frames,
-        )
+            caches, self.osc.clone(), self.pending.clone(), self.tail.clone(),
+            self.res_phase.clone(), self.frames,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -265,13 +262,13 @@ class StreamingDecoder(nn.Module):
 
         out: (B, J, bins) the head's phase outputs. gates: (B, J, NOISE_BANDS) the noise
         gates' logits (empty for ``phase="direct"``, where ``out`` is the phase itself,
-        dithered in eval mode by :meth:`_dithered`; ``log_mag`` (B, J, bins) is its input).
+        dithered by :meth:`_dithered`; ``log_mag`` (B, J, bins) is its input).
         Running phase: frame j's phase is frame j-1's plus the bin centre's advance, the
         deviation ``out`` and π times the gate times the noise table's row for frame j
         (rows counted from the stream's start, so a stream in chunks equals the whole).
         """
         if not self.running:
-            if self.dither and not self.training:
+            if self.dither:
                 return self._dithered(out, state, log_mag)
             return out, state.res_phase
         noise = self._noise_rows(state, out.shape[1])
@@ -295,8 +292,12 @@ class StreamingDecoder(nn.Module):
         return torch.addcmul(out, amount, noise), lm[:, -1].detach().double()
 
     def _noise_rows(self, state: DecoderState, j: int) -> Tensor:
-        """The noise table's rows (J, bins) for the next J STFT frames: rows counted from the
-        stream's start, so a stream decoded in calls equals the whole."""
+        """The noise table's rows (J, bins) for the next J STFT frames, counted from the
+        stream's start (a stream decoded in calls equals the whole); training the dither:
+        from a random row, so the decoder learns it as noise, not as the table's first rows."""
+        if self.training and self.dither and j < NOISE_ROWS:
+            first = int(torch.randint(0, NOISE_ROWS - j + 1, ()))
+            return self.noise[first : first + j]
         first = state.frames * self.c.istft_sub % NOISE_ROWS
         if first + j <= NOISE_ROWS:  # a stream's call: a view
             return self.noise[first : first + j]

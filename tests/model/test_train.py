@@ -577,7 +577,7 @@ def test_restart_prior_may_change_the_level_gate_only(data_dir: Path, tmp_path: 
     assert second.codec.config.pitch_gate_db == -40.0
     for name, tensor in first.codec.state_dict().items():
         torch.testing.assert_close(second.codec.state_dict()[name], tensor)
-    # the residual's dither only changes decoding: any resume takes it, the prior stays
+    # the dither changes no weight and no code: a plain resume of a finished run takes it
     train(
         data_dir, tmp_path / "e.distill", codec_overrides={**gated, "residual_dither": 0.5},
         **again, **common,
