@@ -23,7 +23,10 @@ STFT magnitudes, hop 512, random phases). This script scores, with eval's segmen
   unquantised latent): equal figures on both mean the codec under-fits rather than
   over-fits; and its held-out round trip again with its level set right, by one
   least-squares gain per segment (on the 2048-point magnitudes) and by each 1024-sample
-  frame's RMS matched to the original's: how much of its figure is level, not spectrum.
+  frame's RMS matched to the original's: how much of its figure is level, not spectrum;
+  for a pitched codec, its oscillators alone, its residual alone, and its residual plus
+  oscillators at the amplitudes read off the original at the coded pitch
+  (:func:`distill_live.model.harmonic.harmonic_targets`): how much is the amplitudes.
 
 The parameters are unquantised: the ceiling says what the design can reach, not what the
 bits allow.
@@ -36,6 +39,7 @@ import functools
 import math
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -44,7 +48,7 @@ torch.set_num_threads(1)
 
 from distill_live.model.codec import mel_filterbank  # noqa: E402
 from distill_live.model.data import AudioData, load_dataset  # noqa: E402
-from distill_live.model.harmonic import harmonic_bank  # noqa: E402
+from distill_live.model.harmonic import harmonic_bank, harmonic_targets  # noqa: E402
 from distill_live.model.metrics import (  # noqa: E402
     SEGMENT_FRAMES,
     Piece,
@@ -56,7 +60,7 @@ from distill_live.model.metrics import (  # noqa: E402
     spectral_metrics,
 )
 from distill_live.model.pitch import PitchGrid, frame_f0  # noqa: E402
-from distill_live.model.roundtrip import round_trip  # noqa: E402
+from distill_live.model.roundtrip import encode_channels, prerolled, round_trip  # noqa: E402
 
 SAMPLES = "/usr/share/sonic-pi/samples"
 SR, HOP, N_FFT, AMP_FFT = 48000, 1024, 2048, 4096
@@ -228,6 +232,34 @@ def _score_model(a: argparse.Namespace, data: AudioData, held_pieces: list[Piece
     for how, label in (("segment", "each segment's best gain"), ("frame", "each frame's RMS")):
         sc = _segments_sc(held_pieces, copies[0], functools.partial(_gained, how=how))
         print(f"  {f'--model held-out, {label}:':46}SC {sc:.3f}", flush=True)
+    if hasattr(codec, "pitch_codes"):  # its two branches apart, and its amplitudes replaced
+        parts = [_branches(codec, audio) for _, audio in held_pieces]
+        for i, label in enumerate(
+            ("its oscillators alone", "its residual alone", "residual + the audio's amplitudes")
+        ):
+            sc = _segments_sc(held_pieces, [p[i] for p in parts])
+            print(f"  {f'--model held-out, {label}:':46}SC {sc:.3f}", flush=True)
+
+
+def _branches(codec: Any, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A pitched codec's round trip of ``audio`` (T,) split into its oscillators and its
+    residual, and the residual plus the oscillators at the amplitudes the audio has at the
+    coded pitch (:func:`~distill_live.model.harmonic.harmonic_targets`): three (T,) arrays.
+    The decoder's output is the sum of the two branches, sample for sample."""
+    codes, lead = encode_channels(codec, audio[:, None])
+    x, _ = prerolled(codec, audio)
+    with torch.inference_mode():
+        emb = codec.codes_to_embeddings(codes[:1])  # (1, D + 1, F)
+        f0, hop = emb[:, -1], codec.hop
+        x = np.pad(x, (0, max(0, f0.shape[1] * hop - len(x))))
+        amps: list[torch.Tensor] = []
+        whole = codec.decoder(emb, amps)[0]
+        h = amps[0].shape[1]
+        harm = harmonic_bank(f0, amps[0], hop, SR)[0][0]
+        target, _ = harmonic_targets(torch.from_numpy(x)[None], f0, h, hop, SR)
+        exact = harmonic_bank(f0, target, hop, SR)[0][0]
+    cut = slice(lead, lead + len(audio))
+    return harm[cut].numpy(), (whole - harm)[cut].numpy(), (whole - harm + exact)[cut].numpy()
 
 
 if __name__ == "__main__":

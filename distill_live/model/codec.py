@@ -49,6 +49,7 @@ class CodecOutput(NamedTuple):
     codes: Tensor  # (B, K, F) long
     commit_loss: Tensor  # scalar
     latent: Tensor  # (B, D, F * pack) encoder output before quantisation
+    harmonics: Tensor | None = None  # (B, H, F) a pitched decoder's harmonic amplitudes
 
 
 def _hz_to_mel(f: Tensor) -> Tensor:

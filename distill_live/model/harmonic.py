@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["OscState", "harmonic_bank"]
+__all__ = ["OscState", "harmonic_bank", "harmonic_targets"]
 
 
 @dataclass
@@ -148,3 +148,38 @@ def harmonic_bank(
         amps=amps[:, :, -1].detach(),
     )
     return audio.reshape(b, t * hop), new_state
+
+
+#: window of :func:`harmonic_targets` (85 ms at 48 kHz: partials 12 Hz apart resolved),
+#: zero-padded 4 times (a partial between bins loses at most 0.1 dB, not 1.4)
+TARGET_FFT = 4096
+_TARGET_PAD = 4
+
+
+def harmonic_targets(
+    audio: Tensor, f0: Tensor, n_harmonics: int, hop: int, sample_rate: int
+) -> tuple[Tensor, Tensor]:
+    """What the bank's amplitudes should be to render ``audio``'s partials: each harmonic's
+    amplitude (a sinusoid's peak) read off a :data:`TARGET_FFT`-point Hann spectrum centred on
+    each frame's end, where the bank's ramp reaches it, in the bin nearest k * f0 of its
+    zero-padded FFT.
+
+    audio: (B, T) with T >= F * hop, f0: (B, F) Hz (0 = unpitched) → amplitudes (B, H, F)
+    and a mask (B, H, F), true where the frame is pitched, the partial below Nyquist and the
+    window inside the audio (not the first frame or the last ones).
+    """
+    b, n = f0.shape
+    half = TARGET_FFT // 2
+    win = torch.hann_window(TARGET_FFT, periodic=False, dtype=audio.dtype, device=audio.device)
+    padded = torch.nn.functional.pad(audio[:, : n * hop], (half, half + hop))
+    frames = padded.unfold(-1, TARGET_FFT, hop)[:, 1 : n + 1]  # (B, F, N): centred on (i + 1) hop
+    n_fft = TARGET_FFT * _TARGET_PAD
+    mag = torch.fft.rfft(frames * win, n=n_fft).abs() * (2.0 / win.sum())  # (B, F, bins)
+    k = torch.arange(1, n_harmonics + 1, dtype=f0.dtype, device=f0.device)
+    hz = f0.unsqueeze(-1) * k  # (B, F, H)
+    bins = torch.round(hz * (n_fft / sample_rate)).long().clamp(max=mag.shape[-1] - 1)
+    amps = torch.gather(mag, -1, bins)  # (B, F, H)
+    ends = (torch.arange(n, device=f0.device) + 1) * hop
+    inside = (ends >= half) & (ends + half <= audio.shape[-1])  # (F,)
+    mask = (f0.unsqueeze(-1) > 0) & (hz < sample_rate / 2) & inside[:, None]
+    return (amps * mask).transpose(1, 2), mask.transpose(1, 2)

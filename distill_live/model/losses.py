@@ -11,6 +11,7 @@ from .codec import mel_filterbank
 __all__ = [
     "MultiResolutionSTFTLoss",
     "loudness_l1",
+    "harmonic_loss",
     "MelLoss",
     "ReconstructionLoss",
     "SpectrogramDiscriminator",
@@ -57,6 +58,27 @@ def loudness_l1(y_hat: Tensor, y: Tensor, frame: int = LOUDNESS_FRAME) -> Tensor
         return torch.log(rms + LOUDNESS_FLOOR)
 
     return F.l1_loss(env(y_hat), env(y))
+
+
+#: amplitude floor of the harmonic term's log distance (a partial at -60 dBFS peak)
+HARMONIC_FLOOR = 1e-3
+
+
+def harmonic_loss(amps: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """How far the pitched decoder's harmonic amplitudes are from the audio's own: their
+    spectral convergence (the relative L2 distance) plus the L1 distance of their logs (plus
+    :data:`HARMONIC_FLOOR`), over the ``mask``'s entries; (B, H, F) each → scalar.
+    The STFT terms reach the amplitudes only through the mix with the residual, which learns
+    to stand in for partials; the bank with the exact amplitudes scores far better
+    (docs/experiments.md, "Harmonic amplitudes")."""
+    m = mask.to(amps.dtype)
+    if not bool(mask.any()):
+        return amps.new_zeros(())
+    sc = torch.linalg.vector_norm((amps - target) * m) / torch.linalg.vector_norm(target * m).clamp(
+        min=1e-3
+    )
+    logs = (torch.log(amps + HARMONIC_FLOOR) - torch.log(target + HARMONIC_FLOOR)).abs()
+    return sc + (logs * m).sum() / m.sum()
 
 
 class MultiResolutionSTFTLoss(nn.Module):
@@ -143,6 +165,7 @@ class ReconstructionLoss(nn.Module):
         commit_weight: float = 0.25,
         complex_weight: float = 0.0,
         loudness_weight: float = 0.0,
+        harmonic_weight: float = 0.0,
         mel_floor: float | None = None,
         fft_sizes: tuple[int, ...] = (512, 1024, 2048),
     ) -> None:
@@ -153,6 +176,7 @@ class ReconstructionLoss(nn.Module):
         self.sc_item_weight = sc_item_weight  # the per-item spectral convergence's weight
         self.complex_weight = complex_weight
         self.loudness_weight = loudness_weight  # the loudness envelope's L1 (loudness_l1)
+        self.harmonic_weight = harmonic_weight  # the pitched decoder's amplitudes (harmonic_loss)
         self.register_buffer("cwin", torch.hann_window(1024), persistent=False)
 
     def complex_sc(self, y_hat: Tensor, y: Tensor) -> Tensor:
@@ -161,7 +185,16 @@ class ReconstructionLoss(nn.Module):
         s = torch.stft(y, 1024, 256, window=self.cwin, return_complex=True)
         return torch.linalg.vector_norm(s - s_hat) / torch.linalg.vector_norm(s).clamp(min=1e-3)
 
-    def forward(self, y_hat: Tensor, y: Tensor, commit: Tensor) -> tuple[Tensor, dict[str, float]]:
+    def forward(
+        self,
+        y_hat: Tensor,
+        y: Tensor,
+        commit: Tensor,
+        harmonics: tuple[Tensor, Tensor, Tensor] | None = None,
+    ) -> tuple[Tensor, dict[str, float]]:
+        """``harmonics``: a pitched decoder's amplitudes, their targets and mask, each
+        (B, H, F) (:func:`~distill_live.model.harmonic.harmonic_targets`), for the harmonic
+        term; its weight is ignored without them."""
         sc, logmag, sc_item = self.stft(y_hat, y)
         mel = self.mel(y_hat, y)
         ws, wl, wm, wc = self.w
@@ -181,6 +214,10 @@ class ReconstructionLoss(nn.Module):
             loud = loudness_l1(y_hat, y)
             total = total + self.loudness_weight * loud
             parts["loudness"] = float(loud.detach())
+        if self.harmonic_weight and harmonics is not None:
+            harm = harmonic_loss(*harmonics)
+            total = total + self.harmonic_weight * harm
+            parts["harm"] = float(harm.detach())
         parts["loss"] = float(total.detach())
         return total, parts
 

@@ -14,14 +14,12 @@
     held note is a continuous set of partials at exactly the coded pitch;
   - residual: ``istft_sub`` complex STFT frames per code frame (log-magnitude and phase)
     overlap-added by an inverse FFT of ``2 * hop`` samples, for what is not one harmonic
-    series (chords, hums, noise, transients). With ``phase="running"`` (``train --codec
-    phase=running``) each bin's phase runs on from the previous STFT frame's: the bin centre's
-    advance, plus a predicted deviation, plus seeded noise scaled by a predicted gate per
-    band (:data:`NOISE_BANDS`), so a steady latent gives steady partials or steady noise.
-    With ``"direct"`` (the default) the head predicts each frame's phase outright, which a
-    steady latent repeats every code frame: a comb of lines 46.9 Hz apart, which spectral
-    convergence at FFT sizes up to 2048 hardly sees; the running phase removed it but scored
-    worse there (docs/experiments.md, "The residual's phase").
+    series (chords, hums, noise, transients). ``phase="direct"`` (the default): the head
+    predicts each frame's phase, plus ``residual_dither`` times seeded noise (a steady latent
+    would repeat every STFT frame: a buzz). ``"running"``: each bin's phase runs on from the
+    previous frame's by the bin centre's advance, a predicted deviation and seeded noise
+    scaled by a gate per band (:data:`NOISE_BANDS`) (docs/experiments.md, "The residual's
+    phase").
 
 * Streaming: every layer is causal, so each code frame is decoded once. The state
   (:class:`DecoderState`) holds each convolution's last inputs, the oscillators, and the
@@ -55,7 +53,7 @@ from .codec import (
     dropout_counts,
 )
 from .harmonic import OscState, harmonic_bank
-from .layouts import param_versions
+from .layouts import conv_windows, param_versions
 from .pitch import PitchGrid, frame_f0
 
 __all__ = ["DecoderState", "PitchedCodec", "StreamingDecoder", "build_codec"]
@@ -160,16 +158,6 @@ def _band_matrix(n_bins: int, sample_rate: int, bands: int) -> Tensor:
     m[pos - 1, cols] = 1.0 - frac
     m[pos, cols] += frac
     return m.float()
-
-
-def _windows(x: Tensor, k: int) -> Tensor:
-    """x (B, k - 1 + n, C) → (B * n, k * C): each output frame's k inputs side by side, oldest
-    first (a view when n == 1, one copy otherwise)."""
-    b, t, c = x.shape
-    n = t - k + 1
-    if n == 1:
-        return x.reshape(b, k * c)
-    return x.unfold(1, k, 1).transpose(2, 3).reshape(b * n, k * c)  # (B, n, C, k) → rows
 
 
 class StreamingDecoder(nn.Module):
@@ -382,7 +370,7 @@ class StreamingDecoder(nn.Module):
         new = torch.cat([emb[:, :-1], logf.unsqueeze(1)], 1).transpose(1, 2)  # (B, n, D + 1)
         x = torch.cat([state.caches[0].transpose(1, 2), new], 1)  # (B, k_in - 1 + n, D + 1)
         caches = [x[:, n:].transpose(1, 2)]  # (B, D + 1, k_in - 1), a view of the window
-        h = torch.addmm(w.conv_in_bias, _windows(x, self.in_kernel), w.conv_in)  # (B * n, C)
+        h = torch.addmm(w.conv_in_bias, conv_windows(x, self.in_kernel), w.conv_in)  # (B * n, C)
         dim = h.shape[1]
         for i, blk in enumerate(self.blocks):
             assert isinstance(blk, CausalBlock)
@@ -491,8 +479,11 @@ class StreamingDecoder(nn.Module):
             state.frames + harm.shape[1] // hop,
         )
 
-    def _graph_step(self, emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
-        """:meth:`step` with autograd, module by module (what training differentiates)."""
+    def _graph_step(
+        self, emb: Tensor, state: DecoderState, amps_out: list[Tensor] | None = None
+    ) -> tuple[Tensor, DecoderState]:
+        """:meth:`step` with autograd, module by module (what training differentiates);
+        the harmonic amplitudes (B, H, n) are appended to ``amps_out`` if given."""
         c = self.c
         n = emb.shape[-1]
         x = torch.cat([state.caches[0], self._features(emb)], dim=2)
@@ -503,6 +494,8 @@ class StreamingDecoder(nn.Module):
             caches.append(cache)
         h = self.norm(x.transpose(1, 2))  # (B, n, C)
         amps = torch.exp(torch.clamp(self.harm_head(h), max=2.0)).transpose(1, 2)  # (B, H, n)
+        if amps_out is not None:
+            amps_out.append(amps)
         harm, osc = harmonic_bank(emb[:, -1], amps, c.hop, c.sample_rate, state.osc)
         zr = self.res_head(h)  # (B, n, sub * (2 * bins + gates))
         b, j = zr.shape[0], n * c.istft_sub
@@ -539,9 +532,14 @@ class StreamingDecoder(nn.Module):
         """The last frame's audio at the end of a stream, as if silence followed: (B, hop)."""
         return state.pending + state.tail[:, : self.c.hop] / self.ola_gain
 
-    def forward(self, emb: Tensor) -> Tensor:
-        """A whole sequence (B, D + 1, F) → (B, F * hop): the stream, without its lead-in."""
-        audio, state = self.step(emb, self.initial_state(emb.shape[0], emb.device))
+    def forward(self, emb: Tensor, amps_out: list[Tensor] | None = None) -> Tensor:
+        """A whole sequence (B, D + 1, F) → (B, F * hop): the stream, without its lead-in
+        (with ``amps_out``: by the graph step, which appends the amplitudes (B, H, F))."""
+        state = self.initial_state(emb.shape[0], emb.device)
+        if amps_out is None:
+            audio, state = self.step(emb, state)
+        else:
+            audio, state = self._graph_step(emb, state, amps_out)
         return torch.cat([audio[:, self.c.hop :], self.flush(state)], dim=1)
 
 
@@ -689,8 +687,9 @@ class PitchedCodec(nn.Module):
         if use_dropout:  # the pitch alone (0 residual codebooks) must decode too
             n_active = dropout_counts(z, self.n_codebooks - 1, self.config.quantizer_dropout, 0)
         zq, codes, commit = self.quantizer(z, n_active)
-        emb = self._with_pitch(zq, pc)
-        return CodecOutput(self.decoder(emb), torch.cat([pc.unsqueeze(1), codes], 1), commit, z)
+        amps: list[Tensor] = []
+        audio = self.decoder(self._with_pitch(zq, pc), amps)
+        return CodecOutput(audio, torch.cat([pc.unsqueeze(1), codes], 1), commit, z, amps[0])
 
 
 def build_codec(config: CodecConfig) -> Codec | PitchedCodec:

@@ -39,6 +39,7 @@ from .dataprep import (
     transposed,
 )
 from .distributed import Dist, agree, log, unwrap, wrap
+from .harmonic import harmonic_targets
 from .losses import ReconstructionLoss, feature_matching_loss, hinge_d_loss, hinge_g_loss
 from .metrics import codec_validation, unigram_bits_per_code
 from .pitch import PitchTrack
@@ -235,7 +236,16 @@ def codec_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
                     ctx.data, opts.batch_size, length, rng, device, opts.pitch_shift, opts.mix
                 )  # (B, T)
                 out = model(x)
-            loss, parts = loss_fn(out.audio[:, hop:-hop], x[:, hop:-hop], out.commit_loss)
+            harmonics = None
+            if loss_fn.harmonic_weight and out.harmonics is not None:
+                f0 = codec._f0(out.codes[:, 0])  # (B, F) Hz
+                target, mask = harmonic_targets(
+                    x, f0, out.harmonics.shape[1], hop, codec.sample_rate
+                )
+                harmonics = (out.harmonics, target, mask)
+            loss, parts = loss_fn(
+                out.audio[:, hop:-hop], x[:, hop:-hop], out.commit_loss, harmonics
+            )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(codec.parameters(), 1.0)

@@ -1,4 +1,5 @@
-"""The harmonic oscillator bank: continuous across chunks, at the right pitch, no aliasing."""
+"""The harmonic oscillator bank: continuous across chunks, at the right pitch, no aliasing;
+the amplitudes it should have, read off audio."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from distill_live.model.harmonic import OscState, harmonic_bank
+from distill_live.model.harmonic import TARGET_FFT, OscState, harmonic_bank, harmonic_targets
 
 SR, HOP, H = 48000, 256, 16
 
@@ -92,3 +93,30 @@ def test_clenshaw_sum_equals_the_direct_sum_of_partials() -> None:
     k = torch.arange(1, 25, dtype=torch.float64).view(24, 1)
     direct = (amps[0, :, :1].double() * torch.sin(k * theta)).sum(0)
     assert torch.max(torch.abs(audio[0, HOP:].double() - direct[HOP:])) < 1e-3
+
+
+def test_targets_read_back_the_amplitudes_the_bank_rendered() -> None:
+    """A note whose partials swell and fade, rendered by the bank: the targets at each frame
+    are the amplitudes given for that frame (the ramp reaches them at its end), within 3 %
+    of the strongest; unpitched frames, partials over Nyquist and the edges are masked."""
+    t, hop = 48, 1024
+    f0 = torch.full((1, t), 220.0)
+    f0[0, 30:34] = 0.0  # a rest
+    frames = torch.arange(t, dtype=torch.float32)
+    amps = torch.stack([0.4 / k * (1.2 + torch.sin(frames / (6 + k))) for k in range(1, H + 1)])[
+        None
+    ]  # (1, H, T): slow swells
+    audio, _ = harmonic_bank(f0, amps, hop, SR)
+    target, mask = harmonic_targets(audio, f0, H, hop, SR)
+    assert target.shape == mask.shape == (1, H, t)
+    edge = TARGET_FFT // 2 // hop
+    assert not mask[..., : edge - 1].any() and not mask[..., t - edge :].any()
+    assert not mask[..., 30:34].any() and mask[..., 10:30].all()
+    # frames whose window does not reach the rest
+    inside = [i for i in range(t) if mask[0, 0, i] and abs(i - 31.5) > edge + 2]
+    err = (target - amps)[0][:, inside].abs().max()
+    assert float(err) < 0.03 * float(amps.max())
+    # a partial over Nyquist is masked
+    high = torch.full((1, t), 4000.0)
+    _, m = harmonic_targets(torch.zeros(1, t * hop), high, H, hop, SR)
+    assert m[0, :5, edge + 1].all() and not m[0, 6:, edge + 1].any()

@@ -1,4 +1,5 @@
-"""The codec's reconstruction loss: batch and per-item spectral convergence, loudness."""
+"""The codec's reconstruction loss: batch and per-item spectral convergence, loudness, the
+pitched decoder's harmonic amplitudes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from distill_live.model.losses import (
     LOUDNESS_FLOOR,
     MultiResolutionSTFTLoss,
     ReconstructionLoss,
+    harmonic_loss,
     loudness_l1,
 )
 
@@ -70,3 +72,25 @@ def test_loudness_weight_enters_the_total() -> None:
     same, _ = ReconstructionLoss()(2 * y_hat, 2 * y, commit)
     assert more_parts["loudness"] > 0
     assert abs(float(more - same) - 1.5 * more_parts["loudness"]) < 1e-4
+
+
+def test_harmonic_term_counts_masked_amplitudes_only_and_enters_the_total() -> None:
+    g = torch.Generator().manual_seed(1)
+    target = torch.rand(2, 8, 10, generator=g) * 0.3
+    mask = torch.ones(2, 8, 10, dtype=torch.bool)
+    mask[1, :, 5:] = False  # unpitched frames
+    assert float(harmonic_loss(target.clone(), target, mask)) == 0.0
+    off = target.clone()
+    off[1, :, 5:] += 1.0  # where the mask is false: free
+    assert float(harmonic_loss(off, target, mask)) == 0.0
+    # twice too loud: relative L2 of 1, plus the mean log distance
+    loud = harmonic_loss(2 * target, target, mask)
+    assert 1.0 < float(loud) < 1.0 + float(torch.log(torch.tensor(2.0)))
+    amps = (2 * target).requires_grad_(True)
+    y_hat, y = _batch()
+    commit = torch.zeros(())
+    base, _ = ReconstructionLoss()(y_hat, y, commit, (amps, target, mask))
+    total, parts = ReconstructionLoss(harmonic_weight=0.5)(y_hat, y, commit, (amps, target, mask))
+    assert abs(float((total - base).detach()) - 0.5 * parts["harm"]) < 1e-4
+    total.backward()
+    assert amps.grad is not None and float(amps.grad[mask].abs().min()) > 0
