@@ -212,6 +212,30 @@ def test_training_pass_gives_gradients_to_both_heads(phase: str) -> None:
         assert grad is not None and float(grad.abs().sum()) > 0
 
 
+@pytest.mark.parametrize("phase", PHASES)
+def test_training_pass_returns_the_amplitudes_its_oscillators_play(phase: str) -> None:
+    """The amplitudes a training pass returns (for the harmonic term) are the ones its
+    oscillators rendered: its output less the residual branch is the bank at those amplitudes
+    and the coded f0, sample for sample."""
+    from distill_live.model.harmonic import harmonic_bank
+
+    codec = tiny(phase).train()
+    audio = torch.stack([_tone(0.5, 196.0), _tone(0.5, 330.0)])
+    torch.manual_seed(0)
+    out = codec(audio, quantizer_dropout=False)
+    assert out.harmonics is not None
+    assert out.harmonics.shape == (2, 8, out.codes.shape[-1])
+    emb = codec.codes_to_embeddings(out.codes)
+    harm, _ = harmonic_bank(emb[:, -1], out.harmonics, codec.hop, 48000)
+    with torch.no_grad():
+        codec.decoder.harm_head.bias.fill_(-40.0)  # the oscillators silent: the residual alone
+        codec.decoder.harm_head.weight.zero_()
+        torch.manual_seed(0)
+        residual = codec(audio, quantizer_dropout=False).audio
+    torch.testing.assert_close(out.audio.detach(), residual + harm.detach(), atol=1e-5, rtol=0)
+    assert float(harm.detach().abs().max()) > 1e-3
+
+
 def test_grid_must_fit_the_codebook() -> None:
     with pytest.raises(ValueError, match="pitch grid has 256 codes but codebook_size is 16"):
         PitchedCodec(CodecConfig.tiny(), PitchGrid())
