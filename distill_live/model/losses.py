@@ -165,7 +165,7 @@ class ReconstructionLoss(nn.Module):
         commit_weight: float = 0.25,
         complex_weight: float = 0.0,
         loudness_weight: float = 0.0,
-        harmonic_weight: float = 0.0,
+        harmonic_weight: float = 1.0,
         mel_floor: float | None = None,
         fft_sizes: tuple[int, ...] = (512, 1024, 2048),
     ) -> None:
