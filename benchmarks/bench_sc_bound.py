@@ -235,7 +235,7 @@ def _score_model(a: argparse.Namespace, data: AudioData, held_pieces: list[Piece
     if hasattr(codec, "pitch_codes"):  # its two branches apart, and its amplitudes replaced
         parts = [_branches(codec, audio) for _, audio in held_pieces]
         for i, label in enumerate(
-            ("its oscillators alone", "its residual alone", "residual + the audio's amplitudes")
+            ("its oscillators alone", "its residual alone", "residual, true amplitudes")
         ):
             sc = _segments_sc(held_pieces, [p[i] for p in parts])
             print(f"  {f'--model held-out, {label}:':46}SC {sc:.3f}", flush=True)
