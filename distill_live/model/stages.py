@@ -237,7 +237,8 @@ def codec_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
                 )  # (B, T)
                 out = model(x)
             harmonics = None
-            if loss_fn.harmonic_weight and out.harmonics is not None:
+            if loss_fn.harmonic_weight and isinstance(codec, PitchedCodec):
+                assert out.harmonics is not None  # a pitched codec's training pass returns them
                 f0 = codec._f0(out.codes[:, 0])  # (B, F) Hz
                 target, mask = harmonic_targets(
                     x, f0, out.harmonics.shape[1], hop, codec.sample_rate
