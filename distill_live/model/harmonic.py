@@ -168,10 +168,10 @@ def harmonic_targets(
     and a mask (B, H, F), true where the frame is pitched, the partial below Nyquist and the
     window inside the audio (not the first frame or the last ones).
     """
-    b, n = f0.shape
+    n = f0.shape[1]
     half = TARGET_FFT // 2
     win = torch.hann_window(TARGET_FFT, periodic=False, dtype=audio.dtype, device=audio.device)
-    padded = torch.nn.functional.pad(audio[:, : n * hop], (half, half + hop))
+    padded = torch.nn.functional.pad(audio, (half, half + hop))  # samples past F * hop count
     frames = padded.unfold(-1, TARGET_FFT, hop)[:, 1 : n + 1]  # (B, F, N): centred on (i + 1) hop
     n_fft = TARGET_FFT * _TARGET_PAD
     mag = torch.fft.rfft(frames * win, n=n_fft).abs() * (2.0 / win.sum())  # (B, F, bins)
