@@ -12,8 +12,8 @@ STFT magnitudes, hop 512, random phases). This script scores, with eval's segmen
 * the random-phase copy;
 * the codec's design with its parameters read off the original instead of learnt: per code
   frame (1024 samples) the f0 from the codec's tracker on its 25-cent grid, the amplitude of
-  each of ``--harmonics`` harmonics (from a 4096-point STFT at the frame's end, where the
-  oscillator bank's ramp reaches it) rendered by the project's oscillator bank
+  each of ``--harmonics`` harmonics (:func:`~distill_live.model.harmonic.harmonic_targets`:
+  a 4096-point STFT at the frame's end, where the oscillator bank's ramp reaches it) rendered by the project's oscillator bank
   (:func:`distill_live.model.harmonic.harmonic_bank`), plus the residual (the original's
   2048-point STFT magnitudes less the oscillators', floored at 0) as random-phase noise with
   its envelope in each of ``--bands`` mel bands; then the oscillators alone and the noise
@@ -63,7 +63,7 @@ from distill_live.model.pitch import PitchGrid, frame_f0  # noqa: E402
 from distill_live.model.roundtrip import encode_channels, prerolled, round_trip  # noqa: E402
 
 SAMPLES = "/usr/share/sonic-pi/samples"
-SR, HOP, N_FFT, AMP_FFT = 48000, 1024, 2048, 4096
+SR, HOP, N_FFT = 48000, 1024, 2048
 
 
 def _stft(x: np.ndarray) -> torch.Tensor:  # (T,) → (bins, F + 1) complex, hop HOP
@@ -80,17 +80,11 @@ def _istft(spec: torch.Tensor, length: int) -> np.ndarray:
 
 
 def _harmonic_amps(audio: np.ndarray, f0: np.ndarray, n_harm: int) -> np.ndarray:
-    """(T,), (F,) → (H, F): each harmonic's amplitude at each frame's end (0 where unpitched)."""
-    n = len(f0)
-    win = np.hanning(AMP_FFT)
-    pad = np.pad(audio, (AMP_FFT // 2, AMP_FFT // 2 + HOP))
-    idx = (np.arange(n)[:, None] + 1) * HOP + np.arange(AMP_FFT)  # centred on (i + 1) * HOP
-    mag = np.abs(np.fft.rfft(pad[idx] * win, axis=1)) * 2 / win.sum()  # (F, bins)
-    k = np.arange(1, n_harm + 1)
-    bins = np.rint(k[None] * f0[:, None] * AMP_FFT / SR).astype(int)  # (F, H)
-    ok = (f0[:, None] > 0) & (bins < mag.shape[1]) & (k[None] * f0[:, None] < SR / 2)
-    amps = np.take_along_axis(mag, np.clip(bins, 0, mag.shape[1] - 1), axis=1) * ok
-    return amps.T
+    """(T,), (F,) → (H, F): each harmonic's amplitude at each frame's end, 0 where unpitched
+    (:func:`~distill_live.model.harmonic.harmonic_targets`, the harmonic term's targets)."""
+    x = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None]
+    amps, _ = harmonic_targets(x, torch.from_numpy(f0).float()[None], n_harm, HOP, SR)
+    return amps[0].numpy()
 
 
 def _render_harmonic(f0: np.ndarray, amps: np.ndarray, length: int) -> np.ndarray:

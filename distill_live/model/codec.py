@@ -40,6 +40,7 @@ __all__ = [
     "Decoder",
     "ResidualVQ",
     "dropout_counts",
+    "mel_band_matrix",
     "mel_filterbank",
 ]
 
@@ -50,6 +51,9 @@ class CodecOutput(NamedTuple):
     commit_loss: Tensor  # scalar
     latent: Tensor  # (B, D, F * pack) encoder output before quantisation
     harmonics: Tensor | None = None  # (B, H, F) a pitched decoder's harmonic amplitudes
+    # (B, H, F) each, the input's harmonic amplitudes at the coded f0 and where they count
+    # (:func:`~distill_live.model.harmonic.harmonic_targets`): a pitched codec's training pass
+    targets: tuple[Tensor, Tensor] | None = None
 
 
 def _hz_to_mel(f: Tensor) -> Tensor:
@@ -82,6 +86,21 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float = 0.0)
         fb[empty, nearest[empty]] = 1.0
     fb = fb / fb.sum(1, keepdim=True)
     return fb.float()
+
+
+def mel_band_matrix(n_bins: int, sample_rate: int, bands: int) -> Tensor:
+    """(bands, bins): each bin's weights on the band values, triangles between band centres
+    spaced evenly on the mel scale from 0 Hz to Nyquist (each column sums to 1)."""
+    hz = torch.linspace(0.0, sample_rate / 2, n_bins, dtype=torch.float64)
+    centres = _mel_to_hz(torch.linspace(0.0, float(_hz_to_mel(hz[-1])), bands, dtype=torch.float64))
+    pos = torch.searchsorted(centres, hz, right=True).clamp(1, bands - 1)  # upper centre
+    lo, hi = centres[pos - 1], centres[pos]
+    frac = ((hz - lo) / (hi - lo)).clamp(0.0, 1.0)
+    m = torch.zeros(bands, n_bins, dtype=torch.float64)
+    cols = torch.arange(n_bins)
+    m[pos - 1, cols] = 1.0 - frac
+    m[pos, cols] += frac
+    return m.float()
 
 
 class ConvNeXtBlock(nn.Module):
@@ -144,12 +163,16 @@ class Encoder(nn.Module):
         mel = mel.reshape(b, m, n_frames, c.enc_sub).permute(0, 1, 3, 2)  # (B, M, sub, F)
         return mel.reshape(b, m * c.enc_sub, n_frames)
 
-    def forward(self, audio: Tensor) -> Tensor:  # (B, T) → (B, D, F)
+    def forward(self, audio: Tensor, extra: Tensor | None = None) -> Tensor:
+        """(B, T) → (B, D, F). ``extra`` (B, C, F): more input, added after the first layer
+        (the pitched codec's harmonic amplitudes)."""
         x = self.conv_in(self.features(audio))  # (B, C, F)
         if self.wave_in is not None:
             b, f = x.shape[0], x.shape[2]
             frames = audio[:, : f * self.c.hop].reshape(b, f, self.c.hop)
             x = x + self.wave_in(frames * 4.0).transpose(1, 2)
+        if extra is not None:
+            x = x + extra
         for block in self.blocks:
             x = block(x)
         return self.proj(self.norm(x.transpose(1, 2))).transpose(1, 2)

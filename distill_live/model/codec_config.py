@@ -39,6 +39,12 @@ class CodecConfig:
     enc_layers: int = 2
     enc_kernel: int = 7
     enc_wave: bool = True  # also feed each frame's raw samples (phase) to the encoder
+    # pitched codec (a plain one ignores it, as the pitch settings below): also feed the
+    # encoder each harmonic's amplitude at the frame's coded f0
+    # (:func:`~distill_live.model.harmonic.harmonic_features`), which 128 log-mels blur
+    # above the lowest partials. Off by default: the amplitudes came out no closer and the
+    # held-out SC worse (docs/experiments.md, "The encoder reads the partials")
+    enc_harmonics: bool = False
     # decoder
     dec_dim: int = 192
     dec_layers: int = 6

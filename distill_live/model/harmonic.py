@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["OscState", "harmonic_bank", "harmonic_targets"]
+__all__ = ["OscState", "f0_feature", "harmonic_bank", "harmonic_features", "harmonic_targets"]
 
 
 @dataclass
@@ -183,3 +183,20 @@ def harmonic_targets(
     inside = (ends >= half) & (ends + half <= audio.shape[-1])  # (F,)
     mask = (f0.unsqueeze(-1) > 0) & (hz < sample_rate / 2) & inside[:, None]
     return (amps * mask).transpose(1, 2), mask.transpose(1, 2)
+
+
+#: the floor of :func:`harmonic_features`' log-amplitudes (-80 dB below a full-scale sine)
+_FEATURE_FLOOR = 1e-4
+
+
+def harmonic_features(amps: Tensor, mask: Tensor, f0: Tensor) -> Tensor:
+    """The encoder's view of :func:`harmonic_targets`: (B, H, F) amplitudes and mask and
+    (B, F) f0 in Hz → (B, H + 1, F), each harmonic's log-amplitude scaled to about -1..1
+    (0 where masked), then log2(f0 / 220 Hz) (0 for unpitched)."""
+    logs = (torch.log(amps.clamp(min=_FEATURE_FLOOR)) + 5.0) / 4.0 * mask
+    return torch.cat([logs, f0_feature(f0).unsqueeze(1)], dim=1)
+
+
+def f0_feature(f0: Tensor) -> Tensor:
+    """A network's view of f0 in Hz: log2(f0 / 220 Hz), about -2..3, and 0 for unpitched."""
+    return torch.where(f0 > 0, torch.log2(f0.clamp(min=1.0) / 220.0), torch.zeros_like(f0))

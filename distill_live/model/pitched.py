@@ -7,28 +7,22 @@
   :class:`~distill_live.model.codec.Encoder` and :class:`~distill_live.model.codec.ResidualVQ`
   as the plain codec), which carry what pitch does not: loudness, timbre, noise, attacks.
 * Decoder: a causal ConvNeXt stack at the code frame rate reads the pitch embedding plus the
-  residual embeddings, and two heads render each frame:
+  residual embeddings, and two heads render each frame. With ``enc_harmonics`` the encoder
+  also reads the input's harmonic amplitudes at the coded f0.
 
   - harmonic: one amplitude per harmonic for an oscillator bank whose phase runs sample by
     sample from the frame's f0 (:func:`~distill_live.model.harmonic.harmonic_bank`), so a
     held note is a continuous set of partials at exactly the coded pitch;
-  - residual: ``istft_sub`` complex STFT frames per code frame (log-magnitude and phase)
-    overlap-added by an inverse FFT of ``2 * hop`` samples, for what is not one harmonic
-    series (chords, hums, noise, transients). ``phase="direct"`` (the default): the head
-    predicts each frame's phase, plus ``residual_dither`` times seeded noise (a steady latent
-    would repeat every STFT frame: a buzz). ``"running"``: each bin's phase runs on from the
-    previous frame's by the bin centre's advance, a predicted deviation and seeded noise
-    scaled by a gate per band (:data:`NOISE_BANDS`) (docs/experiments.md, "The residual's
-    phase").
+  - residual: ``istft_sub`` complex STFT frames per code frame overlap-added by an inverse
+    FFT of ``2 * hop`` samples, for what is not one harmonic series (chords, hums, noise,
+    transients); its phase: see ``CodecConfig.phase`` and ``residual_dither``.
 
 * Streaming: every layer is causal, so each code frame is decoded once. The state
   (:class:`DecoderState`) holds each convolution's last inputs, the oscillators, and the
   overlap-add tail; the only look-ahead is the overlap-add's one frame: after frames
   0..n-1 the stream has emitted the audio of frames up to n-2, plus one frame of lead-in.
   :meth:`PitchedCodec.decode` of a whole sequence equals the concatenated stream (tested).
-
-Embeddings: ``codes_to_embeddings`` returns (B, D + 1, F): the summed code vectors and, as
-the last channel, each frame's f0 in Hz (0 = unpitched), which the oscillators need exactly.
+* Embeddings (B, D + 1, F): the summed code vectors, then each frame's f0 in Hz.
 """
 
 from __future__ import annotations
@@ -48,11 +42,16 @@ from .codec import (
     CodecOutput,
     Encoder,
     ResidualVQ,
-    _hz_to_mel,
-    _mel_to_hz,
     dropout_counts,
+    mel_band_matrix,
 )
-from .harmonic import OscState, harmonic_bank
+from .harmonic import (
+    OscState,
+    f0_feature,
+    harmonic_bank,
+    harmonic_features,
+    harmonic_targets,
+)
 from .layouts import conv_windows, param_versions
 from .pitch import PitchGrid, frame_f0
 
@@ -145,21 +144,6 @@ RES_LOG_MAG_MAX = 12.0  #: the residual's log-magnitudes are clamped to this bef
 _NOISE_SEED = 0x5EED  # the table is made from this seed, the same on every machine
 
 
-def _band_matrix(n_bins: int, sample_rate: int, bands: int) -> Tensor:
-    """(bands, bins): each bin's weights on the band values, triangles between band centres
-    spaced evenly on the mel scale from 0 Hz to Nyquist (each column sums to 1)."""
-    hz = torch.linspace(0.0, sample_rate / 2, n_bins, dtype=torch.float64)
-    centres = _mel_to_hz(torch.linspace(0.0, float(_hz_to_mel(hz[-1])), bands, dtype=torch.float64))
-    pos = torch.searchsorted(centres, hz, right=True).clamp(1, bands - 1)  # upper centre
-    lo, hi = centres[pos - 1], centres[pos]
-    frac = ((hz - lo) / (hi - lo)).clamp(0.0, 1.0)
-    m = torch.zeros(bands, n_bins, dtype=torch.float64)
-    cols = torch.arange(n_bins)
-    m[pos - 1, cols] = 1.0 - frac
-    m[pos, cols] += frac
-    return m.float()
-
-
 class StreamingDecoder(nn.Module):
     """Embeddings (B, D + 1, F) → audio: harmonic oscillators plus an iSTFT residual."""
 
@@ -193,7 +177,7 @@ class StreamingDecoder(nn.Module):
             persistent=False,
         )
         self.register_buffer(
-            "band_mat", _band_matrix(self.n_bins, c.sample_rate, NOISE_BANDS), persistent=False
+            "band_mat", mel_band_matrix(self.n_bins, c.sample_rate, NOISE_BANDS), persistent=False
         )
         g = torch.Generator().manual_seed(_NOISE_SEED)
         self.dither = float(c.residual_dither) if not self.running else 0.0
@@ -293,10 +277,8 @@ class StreamingDecoder(nn.Module):
 
     @staticmethod
     def _features(emb: Tensor) -> Tensor:
-        """The network's view of the last channel: log f0 around 0 (0 for unpitched)."""
-        f0 = emb[:, -1:]
-        logf = torch.where(f0 > 0, torch.log2(f0.clamp(min=1.0) / 220.0), torch.zeros_like(f0))
-        return torch.cat([emb[:, :-1], logf], dim=1)
+        """The network's view of the last channel, f0: :func:`.harmonic.f0_feature`."""
+        return torch.cat([emb[:, :-1], f0_feature(emb[:, -1:])], dim=1)
 
     def step(self, emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
         """Decode n new frames (B, D + 1, n) → (B, n * hop) audio, and the new state.
@@ -363,7 +345,7 @@ class StreamingDecoder(nn.Module):
         w = self._step_weights()
         b, _, n = emb.shape
         f0 = emb[:, -1]  # (B, n) Hz
-        # the network's view of f0 (as _features): log2(f0 / 220), 0 for unpitched
+        # f0_feature (as _features), with the step's constants
         logf = torch.where(
             torch.gt(f0, w.zero), torch.log2(f0.clamp_min(1.0) / w.ref_hz), w.zero
         )  # (B, n)
@@ -578,6 +560,12 @@ class PitchedCodec(nn.Module):
         self.pitch_embed = nn.Embedding(self.grid.size, config.latent_dim)
         nn.init.normal_(self.pitch_embed.weight, std=0.1)
         self.decoder = StreamingDecoder(config, n_harmonics)
+        # the input's harmonic amplitudes at the coded f0, into the encoder's first layer
+        self.harmonic_in = (
+            nn.Conv1d(n_harmonics + 1, config.enc_dim, 3, padding=1)
+            if config.enc_harmonics
+            else None
+        )
         self.decoder_context = 0  # causal: no window context; decode with step()
         self._f0_table: Tensor | None = None  # (V,) f0 in Hz of each pitch code, by _f0
 
@@ -620,10 +608,21 @@ class PitchedCodec(nn.Module):
         """Audio (B, T) float → codes (B, K, T // hop) long (``pitch``: codes already tracked)."""
         if audio.dim() == 1:
             audio = audio[None]
-        audio = audio[:, : audio.shape[-1] // self.hop * self.hop]
+        whole, audio = audio, audio[:, : audio.shape[-1] // self.hop * self.hop]
         pc = self.pitch_codes(audio) if pitch is None else pitch
-        rest = self.quantizer.encode(self.encoder(audio))
+        rest = self.quantizer.encode(self._latent(whole, pc)[0])
         return torch.cat([pc.unsqueeze(1), rest], dim=1)
+
+    def _latent(self, audio: Tensor, pc: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        """Audio (B, T >= F * hop) and pitch codes (B, F) → the encoder's latent (B, D, F) of
+        the first F * hop samples and the audio's harmonic amplitudes at the codes' f0 and
+        their mask, (B, H, F) each (:func:`.harmonic.harmonic_targets`: later samples help)."""
+        f0 = self._f0(pc)
+        targets = harmonic_targets(audio, f0, self.decoder.n_harmonics, self.hop, self.sample_rate)
+        extra = None
+        if self.harmonic_in is not None:
+            extra = self.harmonic_in(harmonic_features(*targets, f0))  # (B, C, F)
+        return self.encoder(audio[:, : pc.shape[1] * self.hop], extra), targets
 
     def codes_to_embeddings(self, codes: Tensor) -> Tensor:
         """Codes (B, K, F) → (B, D + 1, F): code vectors summed, then f0 in Hz."""
@@ -641,8 +640,8 @@ class PitchedCodec(nn.Module):
     def unquantised_embeddings(self, audio: Tensor) -> Tensor:
         """Audio (B, T) → what the decoder would get without the residual codebooks' rounding:
         (B, D + 1, T // hop), the encoder's latent plus the pitch code's vector, then f0."""
-        audio = audio[:, : audio.shape[-1] // self.hop * self.hop]
-        return self._with_pitch(self.encoder(audio), self.pitch_codes(audio))
+        pc = self.pitch_codes(audio[:, : audio.shape[-1] // self.hop * self.hop])
+        return self._with_pitch(self._latent(audio, pc)[0], pc)
 
     def _with_pitch(self, emb: Tensor, pc: Tensor) -> Tensor:
         """The decoder's input: residual embeddings (B, D, F) plus the pitch codes' (B, F)
@@ -679,9 +678,9 @@ class PitchedCodec(nn.Module):
     ) -> CodecOutput:
         """Training pass: audio (B, T) → reconstruction (B, F * hop), codes (B, K, F), commit
         loss, latent (B, D, F). ``pitch`` (B, F): pitch codes already tracked."""
-        audio = audio[:, : audio.shape[-1] // self.hop * self.hop]
+        whole, audio = audio, audio[:, : audio.shape[-1] // self.hop * self.hop]
         pc = self.pitch_codes(audio) if pitch is None else pitch
-        z = self.encoder(audio)  # (B, D, F)
+        z, targets = self._latent(whole, pc)  # (B, D, F); samples past F * hop help targets
         use_dropout = self.training if quantizer_dropout is None else quantizer_dropout
         n_active = None
         if use_dropout:  # the pitch alone (0 residual codebooks) must decode too
@@ -689,7 +688,8 @@ class PitchedCodec(nn.Module):
         zq, codes, commit = self.quantizer(z, n_active)
         amps: list[Tensor] = []
         audio = self.decoder(self._with_pitch(zq, pc), amps)
-        return CodecOutput(audio, torch.cat([pc.unsqueeze(1), codes], 1), commit, z, amps[0])
+        codes = torch.cat([pc.unsqueeze(1), codes], 1)
+        return CodecOutput(audio, codes, commit, z, amps[0], targets)
 
 
 def build_codec(config: CodecConfig) -> Codec | PitchedCodec:

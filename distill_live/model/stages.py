@@ -39,7 +39,6 @@ from .dataprep import (
     transposed,
 )
 from .distributed import Dist, agree, log, unwrap, wrap
-from .harmonic import harmonic_targets
 from .losses import ReconstructionLoss, feature_matching_loss, hinge_d_loss, hinge_g_loss
 from .metrics import codec_validation, unigram_bits_per_code
 from .pitch import PitchTrack
@@ -238,12 +237,9 @@ def codec_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
                 out = model(x)
             harmonics = None
             if loss_fn.harmonic_weight and isinstance(codec, PitchedCodec):
-                assert out.harmonics is not None  # a pitched codec's training pass returns them
-                f0 = codec._f0(out.codes[:, 0])  # (B, F) Hz
-                target, mask = harmonic_targets(
-                    x, f0, out.harmonics.shape[1], hop, codec.sample_rate
-                )
-                harmonics = (out.harmonics, target, mask)
+                # a pitched codec's training pass returns its amplitudes and their targets
+                assert out.harmonics is not None and out.targets is not None
+                harmonics = (out.harmonics, *out.targets)
             loss, parts = loss_fn(
                 out.audio[:, hop:-hop], x[:, hop:-hop], out.commit_loss, harmonics
             )

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from distill_live.model.harmonic import TARGET_FFT, OscState, harmonic_bank, harmonic_targets
+from distill_live.model.harmonic import (
+    TARGET_FFT,
+    OscState,
+    harmonic_bank,
+    harmonic_features,
+    harmonic_targets,
+)
 
 SR, HOP, H = 48000, 256, 16
 
@@ -120,3 +126,26 @@ def test_targets_read_back_the_amplitudes_the_bank_rendered() -> None:
     high = torch.full((1, t), 4000.0)
     _, m = harmonic_targets(torch.zeros(1, t * hop), high, H, hop, SR)
     assert m[0, :5, edge + 1].all() and not m[0, 6:, edge + 1].any()
+
+
+def test_features_give_the_encoder_each_partials_level_and_the_pitch() -> None:
+    """A note with partials at -6, -20 and -40 dB: the features rank them in that order and
+    are spaced by their log-ratio; masked entries and unpitched frames read 0; the last
+    channel is log2(f0 / 220)."""
+    t, hop = 24, 1024
+    f0 = torch.full((1, t), 440.0)
+    f0[0, 16:] = 0.0
+    amps = torch.zeros(1, H, t)
+    amps[0, :3] = torch.tensor([0.5, 0.1, 0.01]).view(3, 1)
+    audio, _ = harmonic_bank(f0, amps, hop, SR)
+    feats = harmonic_features(*harmonic_targets(audio, f0, H, hop, SR), f0)
+    assert feats.shape == (1, H + 1, t)
+    mid = feats[0, :, 6]
+    assert float(mid[0]) > float(mid[1]) > float(mid[2]) > float(mid[5])
+    # a tenth in amplitude is log(10) / 4 in the features (within the target's 3 %)
+    assert float(mid[0] - mid[1]) == pytest.approx(np.log(5.0) / 4.0, abs=0.02)
+    assert float(mid[1] - mid[2]) == pytest.approx(np.log(10.0) / 4.0, abs=0.02)
+    assert torch.all(feats[0, :H, 18:] == 0)  # unpitched frames
+    assert torch.all(feats[0, :H, 0] == 0)  # the first frame's window leaves the audio
+    torch.testing.assert_close(feats[0, H, :16], torch.ones(16))  # 440 Hz: an octave up
+    assert torch.all(feats[0, H, 16:] == 0)

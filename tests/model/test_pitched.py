@@ -236,6 +236,34 @@ def test_training_pass_returns_the_amplitudes_its_oscillators_play(phase: str) -
     assert float(harm.detach().abs().max()) > 1e-3
 
 
+def test_the_encoder_reads_the_partials_and_encode_agrees_with_training() -> None:
+    """With ``enc_harmonics`` the encoder's first layer reads the input's harmonic amplitudes
+    at the coded f0: a training pass returns them as the harmonic term's targets, its loss
+    reaches that layer, and ``encode`` codes the same frames the training pass does."""
+    from distill_live.model.harmonic import harmonic_targets
+
+    base = tiny("direct")
+    cfg = dataclasses.replace(base.config, enc_harmonics=True)
+    torch.manual_seed(0)
+    codec = PitchedCodec(cfg, GRID, n_harmonics=8).train()
+    assert codec.harmonic_in is not None and base.harmonic_in is None
+    audio = torch.stack([_tone(0.5, 196.0), _tone(0.5, 330.0)])
+    out = codec(audio, quantizer_dropout=False)
+    assert out.targets is not None
+    f0 = codec.codes_to_embeddings(out.codes)[:, -1]
+    want = harmonic_targets(audio, f0, 8, codec.hop, 48000)
+    for got, expected in zip(out.targets, want, strict=True):
+        torch.testing.assert_close(got, expected)
+    assert float(out.targets[0][0, 0, 10]) == pytest.approx(0.3, rel=0.05)  # the tone's level
+    out.audio.pow(2).mean().backward()
+    grad = codec.harmonic_in.weight.grad
+    assert grad is not None and float(grad.abs().sum()) > 0
+    with torch.inference_mode():
+        coded = codec.eval().encode(audio)
+        again = codec(audio, quantizer_dropout=False).codes
+    assert torch.equal(coded, again)
+
+
 def test_grid_must_fit_the_codebook() -> None:
     with pytest.raises(ValueError, match="pitch grid has 256 codes but codebook_size is 16"):
         PitchedCodec(CodecConfig.tiny(), PitchGrid())
@@ -267,10 +295,10 @@ def test_headers_written_before_the_pitched_codec_load_as_plain_codecs() -> None
     from distill_live.model.pitched import build_codec
 
     old = CodecConfig.tiny().to_dict()
-    for key in ("pitch", "harmonics", "pitch_low_note", "pitch_step_cents"):
+    for key in ("pitch", "harmonics", "pitch_low_note", "pitch_step_cents", "enc_harmonics"):
         old.pop(key)
     cfg = CodecConfig.from_dict(old)
-    assert cfg.pitch is False
+    assert cfg.pitch is False and cfg.enc_harmonics is False
     assert type(build_codec(cfg)).__name__ == "Codec"
     assert isinstance(
         build_codec(dataclasses.replace(cfg, pitch=True, n_codebooks=2)), PitchedCodec
