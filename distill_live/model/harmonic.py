@@ -154,6 +154,7 @@ def harmonic_bank(
 #: zero-padded 4 times (a partial between bins loses at most 0.1 dB, not 1.4)
 TARGET_FFT = 4096
 _TARGET_PAD = 4
+_TARGET_BLOCK = 64  # frames whose spectra harmonic_targets holds at once
 
 
 def harmonic_targets(
@@ -174,11 +175,21 @@ def harmonic_targets(
     padded = torch.nn.functional.pad(audio, (half, half + hop))  # samples past F * hop count
     frames = padded.unfold(-1, TARGET_FFT, hop)[:, 1 : n + 1]  # (B, F, N): centred on (i + 1) hop
     n_fft = TARGET_FFT * _TARGET_PAD
-    mag = torch.fft.rfft(frames * win, n=n_fft).abs() * (2.0 / win.sum())  # (B, F, bins)
     k = torch.arange(1, n_harmonics + 1, dtype=f0.dtype, device=f0.device)
     hz = f0.unsqueeze(-1) * k  # (B, F, H)
-    bins = torch.round(hz * (n_fft / sample_rate)).long().clamp(max=mag.shape[-1] - 1)
-    amps = torch.gather(mag, -1, bins)  # (B, F, H)
+    bins = torch.round(hz * (n_fft / sample_rate)).long().clamp(max=n_fft // 2)
+    # a block of frames at a time: a whole file's spectra at once would take gigabytes
+    amps = torch.cat(
+        [
+            torch.gather(
+                torch.fft.rfft(frames[:, i : i + _TARGET_BLOCK] * win, n=n_fft).abs(),
+                -1,
+                bins[:, i : i + _TARGET_BLOCK],
+            )
+            for i in range(0, n, _TARGET_BLOCK)
+        ],
+        dim=1,
+    ) * (2.0 / win.sum())  # (B, F, H)
     ends = (torch.arange(n, device=f0.device) + 1) * hop
     inside = (ends >= half) & (ends + half <= audio.shape[-1])  # (F,)
     mask = (f0.unsqueeze(-1) > 0) & (hz < sample_rate / 2) & inside[:, None]

@@ -613,16 +613,18 @@ class PitchedCodec(nn.Module):
         rest = self.quantizer.encode(self._latent(whole, pc)[0])
         return torch.cat([pc.unsqueeze(1), rest], dim=1)
 
-    def _latent(self, audio: Tensor, pc: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        """Audio (B, T >= F * hop) and pitch codes (B, F) → the encoder's latent (B, D, F) of
-        the first F * hop samples and the audio's harmonic amplitudes at the codes' f0 and
-        their mask, (B, H, F) each (:func:`.harmonic.harmonic_targets`: later samples help)."""
-        f0 = self._f0(pc)
-        targets = harmonic_targets(audio, f0, self.decoder.n_harmonics, self.hop, self.sample_rate)
-        extra = None
-        if self.harmonic_in is not None:
-            extra = self.harmonic_in(harmonic_features(*targets, f0))  # (B, C, F)
-        return self.encoder(audio[:, : pc.shape[1] * self.hop], extra), targets
+    def _latent(
+        self, audio: Tensor, pc: Tensor, targets: bool = False
+    ) -> tuple[Tensor, tuple[Tensor, Tensor] | None]:
+        """Audio (B, T >= F * hop), pitch codes (B, F) → the latent (B, D, F) and, if asked or
+        read by the encoder, :func:`.harmonic.harmonic_targets` (B, H, F) x 2 at their f0."""
+        amps, extra = None, None
+        if targets or self.harmonic_in is not None:
+            f0 = self._f0(pc)
+            amps = harmonic_targets(audio, f0, self.decoder.n_harmonics, self.hop, self.sample_rate)
+            if self.harmonic_in is not None:
+                extra = self.harmonic_in(harmonic_features(*amps, f0))  # (B, C, F)
+        return self.encoder(audio[:, : pc.shape[1] * self.hop], extra), amps
 
     def codes_to_embeddings(self, codes: Tensor) -> Tensor:
         """Codes (B, K, F) → (B, D + 1, F): code vectors summed, then f0 in Hz."""
@@ -680,7 +682,7 @@ class PitchedCodec(nn.Module):
         loss, latent (B, D, F). ``pitch`` (B, F): pitch codes already tracked."""
         whole, audio = audio, audio[:, : audio.shape[-1] // self.hop * self.hop]
         pc = self.pitch_codes(audio) if pitch is None else pitch
-        z, targets = self._latent(whole, pc)  # (B, D, F); samples past F * hop help targets
+        z, targets = self._latent(whole, pc, targets=True)  # (B, D, F)
         use_dropout = self.training if quantizer_dropout is None else quantizer_dropout
         n_active = None
         if use_dropout:  # the pitch alone (0 residual codebooks) must decode too
