@@ -164,7 +164,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="codec loss override: sc_weight, sc_item_weight (each audible crop's own spectral "
         "convergence, averaged), logmag_weight, mel_weight, commit_weight, complex_weight, "
         "loudness_weight (L1 of the log RMS of 512-sample frames), harmonic_weight (a pitched "
-        "codec's oscillator amplitudes against those read off the audio; default 1), mel_floor",
+        "codec's oscillator amplitudes against those read off the audio; default 1), "
+        "harmonic_item_weight (the same amplitudes' relative L2 distance per crop), mel_floor",
     )
 
 

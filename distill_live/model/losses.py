@@ -12,6 +12,7 @@ __all__ = [
     "MultiResolutionSTFTLoss",
     "loudness_l1",
     "harmonic_loss",
+    "harmonic_item_loss",
     "MelLoss",
     "ReconstructionLoss",
     "SpectrogramDiscriminator",
@@ -79,6 +80,21 @@ def harmonic_loss(amps: Tensor, target: Tensor, mask: Tensor) -> Tensor:
     )
     logs = (torch.log(amps + HARMONIC_FLOOR) - torch.log(target + HARMONIC_FLOOR)).abs()
     return sc + (logs * m).sum() / m.sum()
+
+
+def harmonic_item_loss(amps: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """Each item's own relative L2 distance of the harmonic amplitudes from the audio's,
+    averaged over the items that have masked entries; (B, H, F) each → scalar. Within an
+    item the loud partials rule, as they rule eval's per-segment spectral convergence, and a
+    quiet item counts as much as a loud one (:func:`harmonic_loss`'s ratio is the batch's,
+    ruled by its loudest crops; its log distance weighs every partial alike)."""
+    m = mask.to(amps.dtype)
+    num = torch.linalg.vector_norm((amps - target) * m, dim=(1, 2))  # (B,)
+    den = torch.linalg.vector_norm(target * m, dim=(1, 2))  # (B,)
+    live = den > 1e-4
+    if not bool(live.any()):
+        return amps.new_zeros(())
+    return (num[live] / den[live]).mean()
 
 
 class MultiResolutionSTFTLoss(nn.Module):
@@ -166,6 +182,7 @@ class ReconstructionLoss(nn.Module):
         complex_weight: float = 0.0,
         loudness_weight: float = 0.0,
         harmonic_weight: float = 1.0,
+        harmonic_item_weight: float = 0.0,
         mel_floor: float | None = None,
         fft_sizes: tuple[int, ...] = (512, 1024, 2048),
     ) -> None:
@@ -177,6 +194,7 @@ class ReconstructionLoss(nn.Module):
         self.complex_weight = complex_weight
         self.loudness_weight = loudness_weight  # the loudness envelope's L1 (loudness_l1)
         self.harmonic_weight = harmonic_weight  # the pitched decoder's amplitudes (harmonic_loss)
+        self.harmonic_item_weight = harmonic_item_weight  # per item (harmonic_item_loss)
         self.register_buffer("cwin", torch.hann_window(1024), persistent=False)
 
     def complex_sc(self, y_hat: Tensor, y: Tensor) -> Tensor:
@@ -194,7 +212,7 @@ class ReconstructionLoss(nn.Module):
     ) -> tuple[Tensor, dict[str, float]]:
         """``harmonics``: a pitched decoder's amplitudes, their targets and mask, each
         (B, H, F) (:func:`~distill_live.model.harmonic.harmonic_targets`), for the harmonic
-        term; its weight is ignored without them."""
+        terms; their weights are ignored without them."""
         sc, logmag, sc_item = self.stft(y_hat, y)
         mel = self.mel(y_hat, y)
         ws, wl, wm, wc = self.w
@@ -218,6 +236,10 @@ class ReconstructionLoss(nn.Module):
             harm = harmonic_loss(*harmonics)
             total = total + self.harmonic_weight * harm
             parts["harm"] = float(harm.detach())
+        if self.harmonic_item_weight and harmonics is not None:
+            harm_item = harmonic_item_loss(*harmonics)
+            total = total + self.harmonic_item_weight * harm_item
+            parts["harm_item"] = float(harm_item.detach())
         parts["loss"] = float(total.detach())
         return total, parts
 

@@ -236,7 +236,8 @@ def codec_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
                 )  # (B, T)
                 out = model(x)
             harmonics = None
-            if loss_fn.harmonic_weight and isinstance(codec, PitchedCodec):
+            wants = loss_fn.harmonic_weight or loss_fn.harmonic_item_weight
+            if wants and isinstance(codec, PitchedCodec):
                 # a pitched codec's training pass returns its amplitudes and their targets
                 assert out.harmonics is not None and out.targets is not None
                 harmonics = (out.harmonics, *out.targets)

@@ -3,12 +3,14 @@ pitched decoder's harmonic amplitudes."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from distill_live.model.losses import (
     LOUDNESS_FLOOR,
     MultiResolutionSTFTLoss,
     ReconstructionLoss,
+    harmonic_item_loss,
     harmonic_loss,
     loudness_l1,
 )
@@ -94,3 +96,33 @@ def test_harmonic_term_counts_masked_amplitudes_only_and_enters_the_total() -> N
     assert abs(float((total - base).detach()) - 0.5 * parts["harm"]) < 1e-4
     total.backward()
     assert amps.grad is not None and float(amps.grad[mask].abs().min()) > 0
+
+
+def test_per_item_harmonic_term_weighs_each_crop_alike_and_its_loud_partials_most() -> None:
+    target = torch.zeros(2, 4, 6)
+    target[0, 0], target[0, 3] = 0.5, 0.01  # a loud crop: a strong partial and a weak one
+    target[1, 0] = 0.005  # a quiet one
+    mask = torch.ones(2, 4, 6, dtype=torch.bool)
+    assert float(harmonic_item_loss(target.clone(), target, mask)) == 0.0
+    # each crop's strong partial 10 % low: 0.1 in each crop, so 0.1 however quiet the crop
+    low = target.clone()
+    low[:, 0] *= 0.9
+    assert float(harmonic_item_loss(low, target, mask)) == pytest.approx(0.1, rel=1e-3)
+    # the weak partial 90 % low costs the loud crop far less than its strong one 10 % low
+    weak = target.clone()
+    weak[0, 3] *= 0.1
+    loud_only = torch.stack([low[0], target[1]])
+    assert float(harmonic_item_loss(weak, target, mask)) < 0.5 * float(
+        harmonic_item_loss(loud_only, target, mask)
+    )
+    # a crop with nothing masked in does not count
+    mask[1] = False
+    assert float(harmonic_item_loss(low, target, mask)) == pytest.approx(0.1, rel=1e-3)
+    amps = low.clone().requires_grad_(True)
+    y_hat, y = _batch()
+    loss_fn = ReconstructionLoss(harmonic_weight=0.0, harmonic_item_weight=2.0)
+    total, parts = loss_fn(y_hat, y, torch.zeros(()), (amps, target, mask))
+    base, _ = ReconstructionLoss(harmonic_weight=0.0)(y_hat, y, torch.zeros(()))
+    assert abs(float((total - base).detach()) - 2.0 * parts["harm_item"]) < 1e-4
+    total.backward()
+    assert amps.grad is not None and float(amps.grad[0, 0].abs().min()) > 0
