@@ -7,8 +7,7 @@
   :class:`~distill_live.model.codec.Encoder` and :class:`~distill_live.model.codec.ResidualVQ`
   as the plain codec), which carry what pitch does not: loudness, timbre, noise, attacks.
 * Decoder: a causal ConvNeXt stack at the code frame rate reads the pitch embedding plus the
-  residual embeddings, and two heads render each frame. With ``enc_harmonics`` the encoder
-  also reads the input's harmonic amplitudes at the coded f0.
+  residual embeddings, and two heads render each frame:
 
   - harmonic: one amplitude per harmonic for an oscillator bank whose phase runs sample by
     sample from the frame's f0 (:func:`~distill_live.model.harmonic.harmonic_bank`), so a
@@ -560,12 +559,9 @@ class PitchedCodec(nn.Module):
         self.pitch_embed = nn.Embedding(self.grid.size, config.latent_dim)
         nn.init.normal_(self.pitch_embed.weight, std=0.1)
         self.decoder = StreamingDecoder(config, n_harmonics)
-        # the input's harmonic amplitudes at the coded f0, into the encoder's first layer
-        self.harmonic_in = (
-            nn.Conv1d(n_harmonics + 1, config.enc_dim, 3, padding=1)
-            if config.enc_harmonics
-            else None
-        )
+        self.harmonic_in: nn.Conv1d | None = None  # the audio's amplitudes into the encoder
+        if config.enc_harmonics:
+            self.harmonic_in = nn.Conv1d(n_harmonics + 1, config.enc_dim, 3, padding=1)
         self.decoder_context = 0  # causal: no window context; decode with step()
         self._f0_table: Tensor | None = None  # (V,) f0 in Hz of each pitch code, by _f0
 
@@ -676,13 +672,17 @@ class PitchedCodec(nn.Module):
         return audio.float(), state
 
     def forward(
-        self, audio: Tensor, quantizer_dropout: bool | None = None, pitch: Tensor | None = None
+        self,
+        audio: Tensor,
+        quantizer_dropout: bool | None = None,
+        pitch: Tensor | None = None,
+        targets: bool = False,
     ) -> CodecOutput:
         """Training pass: audio (B, T) → reconstruction (B, F * hop), codes (B, K, F), commit
-        loss, latent (B, D, F). ``pitch`` (B, F): pitch codes already tracked."""
+        loss, latent (B, D, F), ``targets``: :meth:`_latent`'s; ``pitch`` (B, F): tracked."""
         whole, audio = audio, audio[:, : audio.shape[-1] // self.hop * self.hop]
         pc = self.pitch_codes(audio) if pitch is None else pitch
-        z, targets = self._latent(whole, pc, targets=True)  # (B, D, F)
+        z, amps_at_f0 = self._latent(whole, pc, targets)  # (B, D, F)
         use_dropout = self.training if quantizer_dropout is None else quantizer_dropout
         n_active = None
         if use_dropout:  # the pitch alone (0 residual codebooks) must decode too
@@ -691,7 +691,7 @@ class PitchedCodec(nn.Module):
         amps: list[Tensor] = []
         audio = self.decoder(self._with_pitch(zq, pc), amps)
         codes = torch.cat([pc.unsqueeze(1), codes], 1)
-        return CodecOutput(audio, codes, commit, z, amps[0], targets)
+        return CodecOutput(audio, codes, commit, z, amps[0], amps_at_f0)
 
 
 def build_codec(config: CodecConfig) -> Codec | PitchedCodec:

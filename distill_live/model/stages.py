@@ -218,6 +218,10 @@ def codec_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
     # or mixing the crops are new audio, tracked as they come (slow with pYIN)
     augmented = opts.pitch_shift > 0 or opts.mix > 0
     tracks = None if augmented else ctx.pitch_tracks()
+    # the harmonic terms' targets, read off the audio by a pitched codec's training pass
+    harmonic_terms = isinstance(codec, PitchedCodec) and bool(
+        loss_fn.harmonic_weight or loss_fn.harmonic_item_weight
+    )
     with ctx.progress.stage("codec") as update:
         while True:
             stop, fraction = agree(d, budget.done(), budget.fraction(), device)
@@ -229,15 +233,14 @@ def codec_stage(ctx: RunContext, budget: Budget) -> dict[str, Any]:
                 x, pitch = pitched_codec_batch(
                     codec, ctx.data, tracks, opts.batch_size, length, rng, device
                 )
-                out = model(x, pitch=pitch)
+                out = model(x, pitch=pitch, targets=harmonic_terms)
             else:
                 x = codec_batch(
                     ctx.data, opts.batch_size, length, rng, device, opts.pitch_shift, opts.mix
                 )  # (B, T)
-                out = model(x)
+                out = model(x, targets=True) if harmonic_terms else model(x)
             harmonics = None
-            wants = loss_fn.harmonic_weight or loss_fn.harmonic_item_weight
-            if wants and isinstance(codec, PitchedCodec):
+            if harmonic_terms:
                 # a pitched codec's training pass returns its amplitudes and their targets
                 assert out.harmonics is not None and out.targets is not None
                 harmonics = (out.harmonics, *out.targets)

@@ -248,7 +248,8 @@ def test_the_encoder_reads_the_partials_and_encode_agrees_with_training() -> Non
     codec = PitchedCodec(cfg, GRID, n_harmonics=8).train()
     assert codec.harmonic_in is not None and base.harmonic_in is None
     audio = torch.stack([_tone(0.5, 196.0), _tone(0.5, 330.0)])
-    out = codec(audio, quantizer_dropout=False)
+    assert base(audio).targets is None  # not asked for, and its encoder does not read them
+    out = codec(audio, quantizer_dropout=False, targets=True)
     assert out.targets is not None
     f0 = codec.codes_to_embeddings(out.codes)[:, -1]
     want = harmonic_targets(audio, f0, 8, codec.hop, 48000)
