@@ -9,6 +9,9 @@ alone). For each it prints the spectral convergence against the original (eval's
 definition), the RMS, and the comb: the spacing in Hz at which the log-magnitude spectrum of
 the file's 0.5-2.5 s, over 2-4 kHz, best correlates with itself (8-80 Hz searched). A decoder
 part that repeats every code frame puts its peak at the frame rate (46.9 Hz at hop 1024).
+Then, per band of :data:`BANDS_HZ`, the original's share of the energy and the whole round
+trip's energy against it in dB (2048-point Hann frames, hop 512): which ranges come out too
+quiet or too loud.
 """
 
 from __future__ import annotations
@@ -30,6 +33,17 @@ from distill_live.model.roundtrip import round_trip  # noqa: E402
 SAMPLES = Path("/usr/share/sonic-pi/samples")
 TONAL = ["guit_em9", "ambi_haunted_hum", "tabla_ghe6"]
 SILENT = -60.0  # a head's bias that silences its part (exp(-60) is 0 in float32 sums)
+BANDS_HZ = (0, 200, 500, 1000, 2000, 4000, 8000, 16000)  # lower edges; the last to Nyquist
+
+
+def band_energies(audio: np.ndarray, sr: int) -> np.ndarray:
+    """Energy per band of :data:`BANDS_HZ` of ``audio`` (T,), summed over 2048-point Hann
+    frames at hop 512 → (len(BANDS_HZ),)."""
+    n = 2048
+    frames = np.lib.stride_tricks.sliding_window_view(audio, n)[::512] * np.hanning(n)
+    power = (np.abs(np.fft.rfft(frames, axis=1)) ** 2).sum(0)  # (bins,)
+    band = np.searchsorted(BANDS_HZ, np.fft.rfftfreq(n, 1 / sr), side="right") - 1
+    return np.bincount(band, weights=power, minlength=len(BANDS_HZ))
 
 
 def comb_spacing(audio: np.ndarray, sr: int) -> tuple[float, float] | None:
@@ -81,6 +95,13 @@ def main() -> None:
             comb = comb_spacing(y, sr)
             line = f"  {part:9s} SC {sc:.3f}  RMS {np.sqrt(np.mean(y**2)):.4f}"
             print(line + (f"  comb {comb[0]:.1f} Hz ({comb[1]:.2f})" if comb else ""))
+            if part == "whole":
+                whole = y
+        ex, ey = band_energies(x, sr), band_energies(whole[: len(x)], sr)
+        print("  band Hz   " + " ".join(f"{b:>6d}" for b in BANDS_HZ))
+        print("  share     " + " ".join(f"{e:6.3f}" for e in ex / ex.sum()))
+        db = 10 * np.log10(np.maximum(ey, 1e-20) / np.maximum(ex, 1e-20))
+        print("  whole dB  " + " ".join(f"{d:+6.1f}" for d in db))
     with torch.no_grad():
         dec.harm_head.bias.copy_(harm_bias)
         dec.res_head.bias.copy_(res_bias)
