@@ -10,8 +10,8 @@ definition), the RMS, and the comb: the spacing in Hz at which the log-magnitude
 the file's 0.5-2.5 s, over 2-4 kHz, best correlates with itself (8-80 Hz searched). A decoder
 part that repeats every code frame puts its peak at the frame rate (46.9 Hz at hop 1024).
 Then, per band of :data:`BANDS_HZ`, the original's share of the energy and the whole round
-trip's energy against it in dB (2048-point Hann frames, hop 512): which ranges come out too
-quiet or too loud.
+trip's energy against it in dB (eval's 2048-point spectra, hop 512): which ranges come out
+too quiet or too loud.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ torch.set_num_threads(1)
 
 from distill_live.model.data import load_audio  # noqa: E402
 from distill_live.model.files import load_model  # noqa: E402
-from distill_live.model.metrics import spectral_metrics  # noqa: E402
+from distill_live.model.metrics import _stft_mag, spectral_metrics  # noqa: E402
 from distill_live.model.pitched import PitchedCodec  # noqa: E402
 from distill_live.model.roundtrip import round_trip  # noqa: E402
 
@@ -37,11 +37,11 @@ BANDS_HZ = (0, 200, 500, 1000, 2000, 4000, 8000, 16000)  # lower edges; the last
 
 
 def band_energies(audio: np.ndarray, sr: int) -> np.ndarray:
-    """Energy per band of :data:`BANDS_HZ` of ``audio`` (T,), summed over 2048-point Hann
-    frames at hop 512 → (len(BANDS_HZ),)."""
+    """Energy per band of :data:`BANDS_HZ` of ``audio`` (T,), summed over the 2048-point
+    Hann frames (hop 512) of eval's spectra → (len(BANDS_HZ),)."""
     n = 2048
-    frames = np.lib.stride_tricks.sliding_window_view(audio, n)[::512] * np.hanning(n)
-    power = (np.abs(np.fft.rfft(frames, axis=1)) ** 2).sum(0)  # (bins,)
+    mag = _stft_mag(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)), n)
+    power = mag.double().square().sum(1).numpy()  # (bins,)
     band = np.searchsorted(BANDS_HZ, np.fft.rfftfreq(n, 1 / sr), side="right") - 1
     return np.bincount(band, weights=power, minlength=len(BANDS_HZ))
 

@@ -14,7 +14,8 @@ STFT magnitudes, hop 512, random phases). This script scores, with eval's segmen
   frame (1024 samples) the f0 from the codec's tracker on its 25-cent grid, the amplitude of
   each of ``--harmonics`` harmonics (:func:`~distill_live.model.harmonic.harmonic_targets`:
   a 4096-point STFT at the frame's end, where the oscillator bank's ramp reaches it)
-  rendered by the project's oscillator bank (:func:`distill_live.model.harmonic.harmonic_bank`), plus the residual (the original's
+  rendered by the project's oscillator bank
+  (:func:`distill_live.model.harmonic.harmonic_bank`), plus the residual (the original's
   2048-point STFT magnitudes less the oscillators', floored at 0) as random-phase noise with
   its envelope in each of ``--bands`` mel bands; then the oscillators alone and the noise
   alone (the whole original's envelope in the first of ``--bands``);

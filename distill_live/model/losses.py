@@ -84,10 +84,11 @@ def harmonic_loss(amps: Tensor, target: Tensor, mask: Tensor) -> Tensor:
 
 def harmonic_item_loss(amps: Tensor, target: Tensor, mask: Tensor) -> Tensor:
     """Each item's own relative L2 distance of the harmonic amplitudes from the audio's,
-    averaged over the items whose masked targets are audible (norm above 1e-4); (B, H, F) each → scalar. Within an
-    item the loud partials rule, as they rule eval's per-segment spectral convergence, and a
-    quiet item counts as much as a loud one (:func:`harmonic_loss`'s ratio is the batch's,
-    ruled by its loudest crops; its log distance weighs every partial alike)."""
+    averaged over the items whose masked targets are audible (norm above 1e-4); (B, H, F)
+    each → scalar. Within an item the loud partials rule, as they rule eval's per-segment
+    spectral convergence, and a quiet item counts as much as a loud one
+    (:func:`harmonic_loss`'s ratio is the batch's, ruled by its loudest crops; its log
+    distance weighs every partial alike)."""
     m = mask.to(amps.dtype)
     num = torch.linalg.vector_norm((amps - target) * m, dim=(1, 2))  # (B,)
     den = torch.linalg.vector_norm(target * m, dim=(1, 2))  # (B,)
